@@ -1,0 +1,106 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/intakehq/intake/ownership"
+)
+
+// migrations[i] brings the schema from version i to i+1. The full ticket is
+// kept as JSON; the columns beside it are what queries filter on.
+var migrations = []string{
+	`CREATE TABLE tickets (
+		num     INTEGER PRIMARY KEY,
+		version INTEGER NOT NULL,
+		status  TEXT NOT NULL,
+		owner   TEXT NOT NULL,
+		channel TEXT NOT NULL,
+		org     TEXT NOT NULL,
+		lastop  TEXT NOT NULL DEFAULT '',
+		json    TEXT NOT NULL
+	);
+	CREATE INDEX tickets_owner ON tickets(owner, num);
+	CREATE INDEX tickets_status ON tickets(status, num);
+	CREATE INDEX tickets_channel ON tickets(channel, num);
+	CREATE INDEX tickets_org ON tickets(org, num);
+	CREATE TABLE ticket_contacts (
+		key TEXT NOT NULL,
+		num INTEGER NOT NULL REFERENCES tickets(num),
+		PRIMARY KEY (key, num)
+	) WITHOUT ROWID;
+	CREATE TABLE events (
+		num  INTEGER NOT NULL REFERENCES tickets(num),
+		seq  INTEGER NOT NULL,
+		json TEXT NOT NULL,
+		PRIMARY KEY (num, seq)
+	) WITHOUT ROWID;
+	CREATE TABLE dedup (
+		key    TEXT PRIMARY KEY,
+		ticket TEXT NOT NULL
+	) WITHOUT ROWID;
+	CREATE TABLE reps (
+		id            TEXT PRIMARY KEY,
+		availability  TEXT NOT NULL DEFAULT '',
+		last_assigned INTEGER NOT NULL DEFAULT 0
+	) WITHOUT ROWID;`,
+}
+
+// migrate applies the migrations the file has not seen, each in its own
+// transaction, and refuses a file written by a newer version of intake.
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("create meta table: %w", err)
+	}
+	var raw string
+	err := s.w.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'schema_version'`).Scan(&raw)
+	current := 0
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return fmt.Errorf("read schema version: %w", err)
+	default:
+		if current, err = strconv.Atoi(raw); err != nil {
+			return fmt.Errorf("schema version %q: %w", raw, err)
+		}
+	}
+	if len(migrations) != ownership.SchemaVersion {
+		return fmt.Errorf("built with %d migrations for schema version %d", len(migrations), ownership.SchemaVersion)
+	}
+	if current > len(migrations) {
+		return fmt.Errorf("schema version %d is newer than this intake understands (%d); upgrade intake", current, len(migrations))
+	}
+	for v := current; v < len(migrations); v++ {
+		if err := s.inTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES('schema_version', ?)
+				ON CONFLICT(key) DO UPDATE SET value = excluded.value`, strconv.Itoa(v+1))
+			return err
+		}); err != nil {
+			return fmt.Errorf("migrate schema to version %d: %w", v+1, err)
+		}
+		s.logger.Info("sqlite schema migrated", "version", v+1)
+	}
+	return nil
+}
+
+// inTx runs fn in a write transaction, committing when it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,119 @@
+package ownership
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors a Store returns. Callers test them with errors.Is.
+var (
+	// ErrNotFound: no ticket with that id.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the ticket's version is not the one the change expected;
+	// someone else changed it first.
+	ErrConflict = errors.New("version conflict")
+	// ErrOwnerFull: the chosen owner already has as many active tickets as
+	// the capacity the write was checked against.
+	ErrOwnerFull = errors.New("owner at capacity")
+	// ErrDuplicate: the dedup key of the change is already recorded; nothing
+	// was written.
+	ErrDuplicate = errors.New("duplicate")
+	// ErrNoOwner: a write would leave a ticket that is not closed without an
+	// owner. Stores refuse it, so the one-owner invariant holds even against
+	// a buggy caller.
+	ErrNoOwner = errors.New("a ticket that is not closed must have an owner")
+)
+
+// SchemaVersion is the layout version both stores write and check at open.
+// A store refuses to open data written by a newer layout.
+const SchemaVersion = 1
+
+// CreateRequest creates one ticket with its owner and first events.
+type CreateRequest struct {
+	// Ticket is stored as given, except ID, Number and Version, which the
+	// store sets (T-<n> with the next n, Version 1). Owner must be set.
+	Ticket Ticket
+	// Events are appended to the new ticket's timeline in order.
+	Events []Event
+	// DedupKey, when set, makes the create idempotent: if the key is already
+	// recorded, nothing is written and the existing ticket is returned with
+	// created == false.
+	DedupKey string
+	// OwnerCapacity, when > 0, is checked in the same atomic write: if the
+	// owner already has that many active (open or pending) tickets, nothing is
+	// written and ErrOwnerFull is returned.
+	OwnerCapacity int
+}
+
+// UpdateRequest replaces a ticket's state and appends events, atomically and
+// only if the stored version is still Ticket.Version.
+type UpdateRequest struct {
+	// Ticket is the new state; Ticket.Version is the version the change was
+	// computed from. The store writes Version+1.
+	Ticket Ticket
+	Events []Event
+	// OpID identifies this change. Applying the same OpID again (a client
+	// retry after a lost reply) returns the current ticket and writes nothing.
+	OpID string
+	// DedupKey, when set and already recorded, makes the update write nothing
+	// and return ErrDuplicate (an inbound message seen before).
+	DedupKey string
+	// OwnerCapacity as in CreateRequest, checked only when the owner changes.
+	OwnerCapacity int
+}
+
+// Filter selects tickets for List. Zero fields match everything.
+type Filter struct {
+	Statuses []Status
+	Owner    string
+	Unowned  bool // only tickets with no owner (a broken invariant; for audits)
+	Channel  string
+	Org      string
+	Contact  string // a Contact.Keys() key
+	Limit    int    // default 50, at most 1000
+	Cursor   string // from Page.Next: continue after the last ticket returned
+}
+
+// Page is one page of tickets, newest first.
+type Page struct {
+	Tickets []Ticket
+	Next    string // "" when there is no more
+}
+
+// RepState is the live, shared state of a rep.
+type RepState struct {
+	Availability string    // "" when never set (the roster's initial value applies)
+	Open         int       // active tickets owned
+	LastAssigned time.Time // zero when never assigned
+}
+
+// Store keeps tickets and their timelines. Every method is safe for
+// concurrent use by many goroutines and, for shared backends, by many
+// processes. Each write is one atomic step: readers never see half of it.
+type Store interface {
+	// CreateTicket stores a new ticket, its owner and events in one atomic
+	// write. See CreateRequest for dedup and capacity checks.
+	CreateTicket(ctx context.Context, req CreateRequest) (t Ticket, created bool, err error)
+	// UpdateTicket applies a compare-and-set change; ErrConflict when the
+	// version moved, ErrNotFound, ErrDuplicate, ErrOwnerFull.
+	UpdateTicket(ctx context.Context, req UpdateRequest) (Ticket, error)
+	// Ticket returns one ticket by id; ErrNotFound if unknown.
+	Ticket(ctx context.Context, id string) (Ticket, error)
+	// Events returns a ticket's timeline in order; ErrNotFound if unknown.
+	Events(ctx context.Context, id string) ([]Event, error)
+	// List returns tickets matching f, newest first, a page at a time.
+	List(ctx context.Context, f Filter) (Page, error)
+	// LookupDedup returns the ticket id recorded for a dedup key, or
+	// ErrNotFound.
+	LookupDedup(ctx context.Context, key string) (string, error)
+	// RepStates returns the live state of every rep that has any (owned
+	// tickets, an availability or an assignment).
+	RepStates(ctx context.Context) (map[string]RepState, error)
+	// SetAvailability records a rep's availability.
+	SetAvailability(ctx context.Context, rep, availability string) error
+	// Ping reports whether the store can be reached.
+	Ping(ctx context.Context) error
+	// Close releases the store's resources.
+	Close() error
+}
