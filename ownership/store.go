@@ -67,7 +67,7 @@ type UpdateRequest struct {
 type Filter struct {
 	Statuses []Status
 	Owner    string
-	Unowned  bool // only tickets with no owner (a broken invariant; for audits)
+	Unowned  bool // only tickets that are not closed and have no owner (a broken invariant; for audits)
 	Channel  string
 	Org      string
 	Contact  string // a Contact.Keys() key
@@ -95,8 +95,9 @@ type Store interface {
 	// CreateTicket stores a new ticket, its owner and events in one atomic
 	// write. See CreateRequest for dedup and capacity checks.
 	CreateTicket(ctx context.Context, req CreateRequest) (t Ticket, created bool, err error)
-	// UpdateTicket applies a compare-and-set change; ErrConflict when the
-	// version moved, ErrNotFound, ErrDuplicate, ErrOwnerFull.
+	// UpdateTicket applies a compare-and-set change. Checks run in this
+	// order: ErrNotFound; an applied OpID (returns the current ticket);
+	// ErrDuplicate; ErrConflict when the version moved; ErrOwnerFull.
 	UpdateTicket(ctx context.Context, req UpdateRequest) (Ticket, error)
 	// Ticket returns one ticket by id; ErrNotFound if unknown.
 	Ticket(ctx context.Context, id string) (Ticket, error)

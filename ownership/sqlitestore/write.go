@@ -81,9 +81,6 @@ func (s *Store) UpdateTicket(ctx context.Context, req ownership.UpdateRequest) (
 			replayed = true
 			return nil
 		}
-		if version != t.Version {
-			return fmt.Errorf("%s is at version %d, change was made from %d: %w", t.ID, version, t.Version, ownership.ErrConflict)
-		}
 		if req.DedupKey != "" {
 			var id string
 			err := tx.QueryRowContext(ctx, `SELECT ticket FROM dedup WHERE key = ?`, req.DedupKey).Scan(&id)
@@ -93,6 +90,9 @@ func (s *Store) UpdateTicket(ctx context.Context, req ownership.UpdateRequest) (
 			if !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("read dedup key: %w", err)
 			}
+		}
+		if version != t.Version {
+			return fmt.Errorf("%s is at version %d, change was made from %d: %w", t.ID, version, t.Version, ownership.ErrConflict)
 		}
 		if req.OwnerCapacity > 0 && t.Owner != owner && t.Status.Active() {
 			if err := checkCapacity(ctx, tx, t.Owner, req.OwnerCapacity); err != nil {

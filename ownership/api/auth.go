@@ -1,0 +1,87 @@
+package api
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	"github.com/intakehq/intake/ownership"
+	"github.com/intakehq/intake/routing"
+)
+
+// Token is one API bearer token and what it may do.
+type Token struct {
+	Name   string       // shown in logs and as the actor when Rep is empty
+	Secret string       // the bearer value
+	Role   routing.Role // manager or tech
+	Rep    string       // the rep the token acts as; "" means Name
+}
+
+// Authenticator returns a function that tells who makes a request from its
+// bearer token (constant-time), for other handlers such as the dashboard.
+// With no tokens every request is the local admin.
+func Authenticator(tokens []Token, router *routing.Router) func(*http.Request) (ownership.Actor, bool) {
+	return newAuthenticator(tokens, router).actor
+}
+
+// authenticator checks bearer tokens in constant time.
+type authenticator struct {
+	tokens []hashedToken
+	open   bool // no tokens configured: every request acts as the local admin
+	router *routing.Router
+}
+
+type hashedToken struct {
+	sum   [32]byte
+	actor ownership.Actor
+}
+
+func newAuthenticator(tokens []Token, router *routing.Router) *authenticator {
+	a := &authenticator{open: len(tokens) == 0, router: router}
+	for _, t := range tokens {
+		id := t.Rep
+		if id == "" {
+			id = t.Name
+		}
+		a.tokens = append(a.tokens, hashedToken{sum: sha256.Sum256([]byte(t.Secret)), actor: ownership.Actor{ID: id, Role: t.Role}})
+	}
+	return a
+}
+
+// actor returns who makes the request, or false when it is not
+// authenticated. Hashing both sides first makes every comparison the same
+// length, and every token is compared, so timing says nothing about which
+// token or how much of it matched.
+func (a *authenticator) actor(r *http.Request) (ownership.Actor, bool) {
+	if a.open {
+		return a.openActor(r), true
+	}
+	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || raw == "" {
+		return ownership.Actor{}, false
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(raw)))
+	var found ownership.Actor
+	match := 0
+	for _, t := range a.tokens {
+		eq := subtle.ConstantTimeCompare(sum[:], t.sum[:])
+		if eq == 1 && match == 0 {
+			found = t.actor
+		}
+		match |= eq
+	}
+	return found, match == 1
+}
+
+// openActor is the local admin of a token-less install (only ever served on
+// loopback). X-Intake-Actor lets a local user act as a roster rep, with
+// that rep's role, to try rep actions such as ack and accept.
+func (a *authenticator) openActor(r *http.Request) ownership.Actor {
+	if id := r.Header.Get("X-Intake-Actor"); id != "" {
+		if rep, ok := a.router.Rep(id); ok {
+			return ownership.Actor{ID: rep.ID, Role: rep.Role}
+		}
+	}
+	return ownership.Actor{ID: "admin", Role: routing.RoleManager}
+}

@@ -1,0 +1,102 @@
+package ownership
+
+import (
+	"strings"
+)
+
+// Org is a client organisation, as the ledger needs it.
+type Org struct {
+	ID             string
+	Name           string
+	Plan           string // managed, break_fix, prepaid
+	AccountManager string // rep id, a sticky-owner candidate
+	Domains        []string
+	Phones         []string
+}
+
+// ContactLink ties one person's identities across channels to a name and
+// an org, so a client who texts and then emails is one contact.
+type ContactLink struct {
+	Name      string
+	Emails    []string
+	Phones    []string
+	SlackUser string
+	Org       string
+}
+
+// directory resolves contacts and orgs from the configured roster data.
+type directory struct {
+	orgs     map[string]Org
+	byDomain map[string]string
+	byPhone  map[string]string
+	links    map[string]ContactLink // by Contact.Keys() key
+}
+
+func newDirectory(orgs []Org, links []ContactLink) *directory {
+	d := &directory{orgs: map[string]Org{}, byDomain: map[string]string{}, byPhone: map[string]string{}, links: map[string]ContactLink{}}
+	for _, o := range orgs {
+		d.orgs[o.ID] = o
+		for _, dom := range o.Domains {
+			d.byDomain[strings.ToLower(dom)] = o.ID
+		}
+		for _, p := range o.Phones {
+			d.byPhone[p] = o.ID
+		}
+	}
+	for _, l := range links {
+		c := Contact{SlackUser: l.SlackUser}
+		for _, e := range l.Emails {
+			c.Email = strings.ToLower(e)
+			d.links["email:"+c.Email] = l
+		}
+		for _, p := range l.Phones {
+			d.links["phone:"+p] = l
+		}
+		if l.SlackUser != "" {
+			d.links["slack:"+l.SlackUser] = l
+		}
+	}
+	return d
+}
+
+// resolve fills in what the directory knows about c (name, the linked
+// identities) and returns it with its org id ("" when unknown).
+func (d *directory) resolve(c Contact) (Contact, string) {
+	c.Email = strings.ToLower(strings.TrimSpace(c.Email))
+	c.Phone = strings.TrimSpace(c.Phone)
+	org := ""
+	for _, k := range c.Keys() {
+		l, ok := d.links[k]
+		if !ok {
+			continue
+		}
+		if c.Name == "" {
+			c.Name = l.Name
+		}
+		if c.Email == "" && len(l.Emails) > 0 {
+			c.Email = strings.ToLower(l.Emails[0])
+		}
+		if c.Phone == "" && len(l.Phones) > 0 {
+			c.Phone = l.Phones[0]
+		}
+		if c.SlackUser == "" {
+			c.SlackUser = l.SlackUser
+		}
+		org = l.Org
+		break
+	}
+	if org == "" && c.Email != "" {
+		if at := strings.LastIndexByte(c.Email, '@'); at >= 0 {
+			org = d.byDomain[c.Email[at+1:]]
+		}
+	}
+	if org == "" && c.Phone != "" {
+		org = d.byPhone[c.Phone]
+	}
+	return c, org
+}
+
+func (d *directory) org(id string) (Org, bool) {
+	o, ok := d.orgs[id]
+	return o, ok
+}

@@ -1,0 +1,42 @@
+package ownership
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the ledger's counters. Gauges of the current state (open,
+// unowned, overdue) are computed from Summary at scrape time instead.
+type Metrics struct {
+	Created   *prometheus.CounterVec // by channel and routing step
+	Fallbacks prometheus.Counter     // tickets routed to a team fallback
+	Changes   *prometheus.CounterVec // by action and result (ok, conflict, forbidden, invalid)
+}
+
+// NewMetrics creates the counters and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Created: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "intake_tickets_created_total",
+			Help: "Tickets created, by origin channel and the routing step that chose the owner.",
+		}, []string{"channel", "step"}),
+		Fallbacks: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "intake_routing_fallback_total",
+			Help: "Tickets given to a team's fallback because no rep was eligible.",
+		}),
+		Changes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "intake_ticket_changes_total",
+			Help: "Ownership and status changes, by action and result.",
+		}, []string{"action", "result"}),
+	}
+	reg.MustRegister(m.Created, m.Fallbacks, m.Changes)
+	return m
+}
+
+func (m *Metrics) created(channel, step string) {
+	m.Created.WithLabelValues(channel, step).Inc()
+	if step == "fallback" {
+		m.Fallbacks.Inc()
+	}
+}
+
+func (m *Metrics) change(action, result string) {
+	m.Changes.WithLabelValues(action, result).Inc()
+}

@@ -1,0 +1,112 @@
+package redisstore
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+
+	"github.com/intakehq/intake/ownership"
+)
+
+// Key layout, schema version 1 (ownership.SchemaVersion).
+//
+// Every key of one installation starts with "{p}:", where p is the prefix
+// (URL parameter prefix=, default "intake"). The braces make p a Redis
+// Cluster hash tag: only "p" is hashed, so all keys of an installation live
+// in ONE hash slot and the multi-key Lua scripts run unchanged on Redis
+// Cluster (no CROSSSLOT). The trade-off: one installation cannot spread over
+// several shards. That is by design — ticket numbers are global and
+// sequential, so every create touches the one counter anyway — and one
+// shard handles far more writes per second than any helpdesk produces.
+// Several installations (prefixes) do spread over the cluster.
+//
+//	{p}:schema              string  layout version ("1")
+//	{p}:seq                 string  last ticket number handed out (INCR)
+//	{p}:t:<n>               hash    ticket n: v (version), owner, status,
+//	                                active ("1" when open or pending), lastop
+//	                                (OpID of the last update), json (the
+//	                                full ownership.Ticket as JSON)
+//	{p}:t:<n>:idx           set     names of the index zsets ticket n is in,
+//	                                so an update can move it out of old ones
+//	{p}:ev:<n>              list    ticket n's events as JSON; seq = position
+//	{p}:dedup:<key>         string  ticket id (T-<n>) recorded for a dedup key
+//	{p}:op:<token>          string  ticket id; TTL opTTL. Written by every
+//	                                create under a random per-call token, so
+//	                                a create re-sent by go-redis after a lost
+//	                                reply answers created = true again
+//	{p}:idx:all             zset    every ticket; member = score = n
+//	{p}:idx:status:<s>      zset    tickets by status
+//	{p}:idx:owner:<rep>     zset    tickets by owner (none for owner "")
+//	{p}:idx:channel:<c>     zset    tickets by channel (none for "")
+//	{p}:idx:org:<o>         zset    tickets by org (none for "")
+//	{p}:idx:contact:<key>   zset    tickets by ownership.Contact.Keys() key
+//	{p}:load                hash    rep → active (open, pending) tickets owned
+//	{p}:lastassigned        hash    rep → unix nanos of the last assignment
+//	{p}:avail               hash    rep → availability
+//
+// The scripts declare in KEYS every key the Go side can name. The keys a
+// script derives itself — the new ticket's t/ev/idx keys in create (its
+// number comes from INCR inside the script) and the old index zsets read
+// from {p}:t:<n>:idx in update — carry the same hash tag, hence the same
+// slot, which Redis Cluster allows for undeclared keys.
+//
+// User-supplied parts (<rep>, <key>, …) may contain any byte: the hash tag
+// is the first {…} of the name, which is always {p}.
+
+// DefaultPrefix is the key prefix used when the URL has no prefix parameter.
+const DefaultPrefix = "intake"
+
+// opTTL bounds how long a create's retry token is kept. go-redis retries
+// within seconds; a day is generous.
+const opTTL = 24 * 60 * 60 // seconds
+
+var prefixRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+// keys names the keys of one installation.
+type keys struct {
+	p string // "{prefix}:"
+}
+
+func newKeys(prefix string) (keys, error) {
+	if !prefixRE.MatchString(prefix) {
+		return keys{}, fmt.Errorf("redis key prefix %q: want 1-64 of A-Z a-z 0-9 _ . -", prefix)
+	}
+	return keys{p: "{" + prefix + "}:"}, nil
+}
+
+func (k keys) schema() string       { return k.p + "schema" }
+func (k keys) seq() string          { return k.p + "seq" }
+func (k keys) load() string         { return k.p + "load" }
+func (k keys) lastAssigned() string { return k.p + "lastassigned" }
+func (k keys) avail() string        { return k.p + "avail" }
+func (k keys) idxAll() string       { return k.p + "idx:all" }
+
+func (k keys) ticket(n int64) string    { return k.p + "t:" + strconv.FormatInt(n, 10) }
+func (k keys) ticketIdx(n int64) string { return k.ticket(n) + ":idx" }
+func (k keys) events(n int64) string    { return k.p + "ev:" + strconv.FormatInt(n, 10) }
+func (k keys) dedup(key string) string  { return k.p + "dedup:" + key }
+func (k keys) op(token string) string   { return k.p + "op:" + token }
+
+func (k keys) idxStatus(s ownership.Status) string { return k.p + "idx:status:" + string(s) }
+func (k keys) idxOwner(rep string) string          { return k.p + "idx:owner:" + rep }
+func (k keys) idxChannel(c string) string          { return k.p + "idx:channel:" + c }
+func (k keys) idxOrg(o string) string              { return k.p + "idx:org:" + o }
+func (k keys) idxContact(key string) string        { return k.p + "idx:contact:" + key }
+
+// indexes returns the index zsets ticket t belongs in.
+func (k keys) indexes(t ownership.Ticket) []string {
+	out := []string{k.idxAll(), k.idxStatus(t.Status)}
+	if t.Owner != "" {
+		out = append(out, k.idxOwner(t.Owner))
+	}
+	if t.Channel != "" {
+		out = append(out, k.idxChannel(t.Channel))
+	}
+	if t.Org != "" {
+		out = append(out, k.idxOrg(t.Org))
+	}
+	for _, c := range t.Contact.Keys() {
+		out = append(out, k.idxContact(c))
+	}
+	return out
+}

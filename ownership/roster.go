@@ -1,0 +1,138 @@
+package ownership
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/intakehq/intake/routing"
+)
+
+// RepView is a rep with their live state, as the API shows it.
+type RepView struct {
+	ID           string   `json:"id"`
+	Name         string   `json:"name"`
+	Role         string   `json:"role"`
+	Availability string   `json:"availability"`
+	Open         int      `json:"open"`
+	Capacity     int      `json:"capacity"` // 0: no limit
+	OnShift      bool     `json:"on_shift"`
+	Skills       []string `json:"skills"`
+	Teams        []string `json:"teams"`
+}
+
+// Reps returns the roster in order, with live load and availability.
+func (s *Service) Reps(ctx context.Context) ([]RepView, error) {
+	st, err := s.repStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var out []RepView
+	for _, r := range s.router.Reps() {
+		v := RepView{ID: r.ID, Name: r.Name, Role: string(r.Role), Availability: st[r.ID].Availability,
+			Open: st[r.ID].Open, Capacity: max(r.Capacity, 0), OnShift: s.router.OnShift(r.ID, now),
+			Skills: append([]string{}, r.Skills...), Teams: []string{}}
+		for _, t := range s.router.Teams() {
+			for _, m := range t.Members {
+				if m == r.ID {
+					v.Teams = append(v.Teams, t.ID)
+				}
+			}
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// Rep returns one rep's view; ErrNotFound for an id not on the roster.
+func (s *Service) Rep(ctx context.Context, id string) (RepView, error) {
+	reps, err := s.Reps(ctx)
+	if err != nil {
+		return RepView{}, err
+	}
+	for _, r := range reps {
+		if r.ID == id {
+			return r, nil
+		}
+	}
+	return RepView{}, fmt.Errorf("rep %q: %w", id, ErrNotFound)
+}
+
+// SetAvailability changes a rep's availability. Reps change their own;
+// managers anyone's.
+func (s *Service) SetAvailability(ctx context.Context, a Actor, rep string, av routing.Availability) (RepView, error) {
+	if _, ok := s.router.Rep(rep); !ok {
+		return RepView{}, fmt.Errorf("rep %q: %w", rep, ErrNotFound)
+	}
+	switch av {
+	case routing.Available, routing.Away, routing.Off:
+	default:
+		return RepView{}, fmt.Errorf("%w: availability %q is not one of available, away, off", ErrInvalid, av)
+	}
+	if a.ID != rep && !a.IsManager() {
+		return RepView{}, fmt.Errorf("%w: only %s or a manager can change %s's availability", ErrForbidden, rep, rep)
+	}
+	if err := s.store.SetAvailability(ctx, rep, string(av)); err != nil {
+		return RepView{}, err
+	}
+	s.logger.Info("availability changed", "rep", rep, "availability", av, "actor", a.ID)
+	return s.Rep(ctx, rep)
+}
+
+// ReassignOrphans gives a new owner, through routing, to every open or
+// pending ticket whose owner is no longer on the roster (a rep removed from
+// the configuration). Each move is an "assigned" event naming why. It
+// returns how many tickets moved.
+func (s *Service) ReassignOrphans(ctx context.Context) (int, error) {
+	var orphans []Ticket
+	if err := s.eachActive(ctx, func(t Ticket) error {
+		if _, ok := s.router.Rep(t.Owner); !ok {
+			orphans = append(orphans, t)
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	moved := 0
+	for _, o := range orphans {
+		_, err := s.change(ctx, "reassign", o.ID, nil, func(t *Ticket, now time.Time) ([]Event, error) {
+			if _, ok := s.router.Rep(t.Owner); ok {
+				return nil, errNoChange
+			}
+			d, err := s.reroute(ctx, *t, now)
+			if err != nil {
+				return nil, err
+			}
+			prev := t.Owner
+			evs := s.withdrawOffer(t, "system", now, "owner left the roster")
+			why := "previous owner " + prev + " left the roster; " + d.Reason
+			if prev == "" {
+				why = "ticket had no owner; " + d.Reason
+			}
+			evs = append(evs, Event{Type: EventAssigned, At: now, Actor: "router", From: prev, To: d.Owner, Reason: why,
+				Meta: map[string]string{"step": d.Step}})
+			setOwner(t, d.Owner, now)
+			t.Team = d.Team
+			moved++
+			return evs, nil
+		})
+		if err != nil {
+			return moved, fmt.Errorf("reassign %s: %w", o.ID, err)
+		}
+		s.logger.Warn("ticket reassigned: owner left the roster", "ticket", o.ID, "previous_owner", o.Owner)
+	}
+	return moved, nil
+}
+
+// reroute asks the router for a new owner of an existing ticket.
+func (s *Service) reroute(ctx context.Context, t Ticket, now time.Time) (routing.Decision, error) {
+	org, _ := s.dir.org(t.Org)
+	state, err := s.routingState(ctx, t.Contact, org, nil)
+	if err != nil {
+		return routing.Decision{}, err
+	}
+	labels := routing.Labels{"channel": t.Channel, "org": t.Org, "plan": org.Plan,
+		"contact": firstNonEmpty(t.Contact.Email, t.Contact.Phone, t.Contact.SlackUser), "priority": string(t.Priority), "text": t.Subject}
+	return s.router.Decide(labels, state, now), nil
+}

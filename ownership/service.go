@@ -1,0 +1,186 @@
+package ownership
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/intakehq/intake/routing"
+)
+
+// Errors the Service returns besides the Store's. The API maps them to
+// status codes; their text is meant for the person who made the request.
+var (
+	// ErrForbidden: the actor may not make this change.
+	ErrForbidden = errors.New("forbidden")
+	// ErrInvalid: the request itself is wrong (unknown rep, bad status...).
+	ErrInvalid = errors.New("invalid request")
+	// ErrState: the change does not fit the ticket's state (closed, no offer...).
+	ErrState = errors.New("not possible in the ticket's state")
+)
+
+// ConflictError is returned when a change carried a version that is no
+// longer current. It wraps ErrConflict and carries the current ticket so the
+// caller can show it (the API answers 409 with it).
+type ConflictError struct {
+	Current Ticket
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s changed: it is at version %d", e.Current.ID, e.Current.Version)
+}
+
+// Unwrap makes errors.Is(err, ErrConflict) true.
+func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// Actor is who makes a change: a rep (or an API token acting as one) with a
+// role.
+type Actor struct {
+	ID   string
+	Role routing.Role
+}
+
+// IsManager reports whether the actor has the manager role.
+func (a Actor) IsManager() bool { return a.Role == routing.RoleManager }
+
+// Policy holds the timing rules of the ledger.
+type Policy struct {
+	AckTimeout    map[Priority]time.Duration // per priority; missing means no ack clock
+	TransferOffer time.Duration              // how long a handoff offer stays open
+	Plans         map[string]PlanSLA         // SLA targets per org plan; "default" for tickets without a plan
+}
+
+// PlanSLA are the targets of one plan, per priority.
+type PlanSLA struct {
+	FirstResponse map[Priority]time.Duration
+	Resolution    map[Priority]time.Duration
+}
+
+// Options configure a Service.
+type Options struct {
+	Store    Store
+	Router   *routing.Router
+	Orgs     []Org
+	Contacts []ContactLink
+	// Availability is each rep's availability until someone changes it.
+	Availability map[string]routing.Availability
+	Policy       Policy
+	Now          func() time.Time // defaults to time.Now
+	Logger       *slog.Logger
+	Metrics      *Metrics // optional
+}
+
+// Service is the ledger's rules engine: it creates tickets with an owner and
+// applies rep and manager actions as version-checked changes. It is safe for
+// concurrent use.
+type Service struct {
+	store  Store
+	router *routing.Router
+	dir    *directory
+	avail  map[string]routing.Availability
+	policy Policy
+	now    func() time.Time
+	logger *slog.Logger
+	m      *Metrics
+
+	// createMu serialises routing decisions in this process, so
+	// least_loaded sees the load the previous decision left. Across
+	// replicas the store's capacity check keeps reps within capacity.
+	createMu sync.Mutex
+	// ticketMu serialises changes to one ticket in this process, so
+	// concurrent changes queue instead of spinning on version conflicts.
+	ticketMu [64]sync.Mutex
+}
+
+// NewService returns a Service over opts.Store and opts.Router.
+func NewService(opts Options) (*Service, error) {
+	if opts.Store == nil || opts.Router == nil {
+		return nil, errors.New("ownership: a store and a router are required")
+	}
+	s := &Service{
+		store:  opts.Store,
+		router: opts.Router,
+		dir:    newDirectory(opts.Orgs, opts.Contacts),
+		avail:  opts.Availability,
+		policy: opts.Policy,
+		now:    opts.Now,
+		logger: opts.Logger,
+		m:      opts.Metrics,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.policy.TransferOffer <= 0 {
+		s.policy.TransferOffer = 30 * time.Minute
+	}
+	return s, nil
+}
+
+// Store returns the store the service writes to.
+func (s *Service) Store() Store { return s.store }
+
+// Router returns the router the service asks for owners.
+func (s *Service) Router() *routing.Router { return s.router }
+
+// Policy returns the service's timing rules.
+func (s *Service) Policy() Policy { return s.policy }
+
+// Now returns the service's current time.
+func (s *Service) Now() time.Time { return s.now().UTC() }
+
+// Ticket returns one ticket.
+func (s *Service) Ticket(ctx context.Context, id string) (Ticket, error) {
+	return s.store.Ticket(ctx, id)
+}
+
+// Events returns a ticket's timeline.
+func (s *Service) Events(ctx context.Context, id string) ([]Event, error) {
+	return s.store.Events(ctx, id)
+}
+
+// List returns a page of tickets.
+func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
+	return s.store.List(ctx, f)
+}
+
+// repStates reads the live state of the roster and fills in initial
+// availability for reps nobody has changed.
+func (s *Service) repStates(ctx context.Context) (map[string]RepState, error) {
+	st, err := s.store.RepStates(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read rep states: %w", err)
+	}
+	for _, r := range s.router.Reps() {
+		rs := st[r.ID]
+		if rs.Availability == "" {
+			rs.Availability = string(routing.Available)
+			if a, ok := s.avail[r.ID]; ok && a != "" {
+				rs.Availability = string(a)
+			}
+		}
+		st[r.ID] = rs
+	}
+	return st, nil
+}
+
+func (s *Service) lockTicket(id string) func() {
+	n, _ := ParseID(id)
+	mu := &s.ticketMu[n%int64(len(s.ticketMu))]
+	mu.Lock()
+	return mu.Unlock
+}
+
+// newOpID returns a random id for one change or one create.
+func newOpID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
