@@ -19,6 +19,7 @@ type RepView struct {
 	OnShift      bool     `json:"on_shift"`
 	Skills       []string `json:"skills"`
 	Teams        []string `json:"teams"`
+	FallbackFor  []string `json:"fallback_for,omitempty"` // teams whose unassignable tickets this rep owns
 }
 
 // Reps returns the roster in order, with live load and availability.
@@ -34,6 +35,9 @@ func (s *Service) Reps(ctx context.Context) ([]RepView, error) {
 			Open: st[r.ID].Open, Capacity: max(r.Capacity, 0), OnShift: s.router.OnShift(r.ID, now),
 			Skills: append([]string{}, r.Skills...), Teams: []string{}}
 		for _, t := range s.router.Teams() {
+			if t.Fallback == r.ID {
+				v.FallbackFor = append(v.FallbackFor, t.ID)
+			}
 			for _, m := range t.Members {
 				if m == r.ID {
 					v.Teams = append(v.Teams, t.ID)

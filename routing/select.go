@@ -196,13 +196,17 @@ func (s *selector) onCall() (p pick, ok bool, why string) {
 	if !ok {
 		return pick{}, false, ""
 	}
-	// On call means reachable after hours: shift and load do not apply, and
-	// being away is what on call is for; only off or excluded refuse.
+	// On call means reachable after hours: shift does not apply, and being
+	// away is what on call is for. Off, excluded or full refuse: a buried
+	// on-call rep is a reason to alert the fallback, not to pile on.
+	rep, _ := s.r.Rep(id)
 	switch {
 	case s.st.Exclude[id]:
 		return pick{}, false, "on call " + id + " excluded"
 	case s.st.Availability[id] == Off:
 		return pick{}, false, "on call " + id + " off"
+	case rep.Capacity > 0 && s.st.Open[id] >= rep.Capacity:
+		return pick{}, false, fmt.Sprintf("on call %s at capacity %d/%d", id, s.st.Open[id], rep.Capacity)
 	}
 	return pick{owner: id, step: stepOnCall, text: "after hours, " + id + " on call"}, true, ""
 }

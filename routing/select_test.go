@@ -22,7 +22,7 @@ reps:
   - {id: lee, skills: [Billing], capacity: 5}
   - {id: kim, skills: [network], hours: {tz: UTC, shifts: ["mon-fri 09:00-17:00"]}}
   - {id: sam, hours: {tz: UTC, shifts: ["mon-fri 09:00-17:00"]}}
-  - {id: ola}
+  - {id: ola, capacity: 4}
   - {id: ravi, skills: [network], hours: {tz: America/New_York, shifts: ["mon-fri 09:00-17:00"]}}
   - {id: nia, hours: {shifts: ["fri 22:00-06:00"]}}
 teams:
@@ -192,6 +192,10 @@ const decideCases = `
   now: 2026-03-10T20:00:00Z
   state: {away: [dana], off: [lee], exclude: [ola]}
   want: {owner: maria, step: fallback, alert: true, reason: "fallback: no eligible rep in helpdesk (dana away, lee off, kim off shift; on call ola excluded) -> maria"}
+- name: on-call rep at capacity
+  now: 2026-03-10T20:00:00Z
+  state: {away: [dana], off: [lee], open: {ola: 4}}
+  want: {owner: maria, step: fallback, alert: true, reason: "fallback: no eligible rep in helpdesk (dana away, lee off, kim off shift; on call ola at capacity 4/4) -> maria"}
 - name: no on call in business hours
   state: {away: [dana, kim], off: [lee]}
   want: {owner: maria, step: fallback, alert: true, reason: "fallback: no eligible rep in helpdesk (dana away, lee off, kim away) -> maria"}

@@ -33,6 +33,14 @@ type handler struct {
 
 // New returns the /api/v1 handler.
 func New(svc *ownership.Service, opts Options) http.Handler {
+	mux := http.NewServeMux()
+	Register(mux, svc, opts)
+	return mux
+}
+
+// Register adds the /api/v1 routes to mux, so the caller's metrics see each
+// route pattern.
+func Register(mux *http.ServeMux, svc *ownership.Service, opts Options) {
 	h := &handler{svc: svc, auth: newAuthenticator(opts.Tokens, svc.Router()), maxBody: opts.MaxBody, logger: opts.Logger}
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBody
@@ -40,7 +48,6 @@ func New(svc *ownership.Service, opts Options) http.Handler {
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
 	}
-	mux := http.NewServeMux()
 	route := func(pattern string, fn actorHandler) { mux.Handle(pattern, h.authed(fn)) }
 	route("GET /api/v1/tickets", h.listTickets)
 	route("POST /api/v1/tickets", h.createTicket)
@@ -63,7 +70,6 @@ func New(svc *ownership.Service, opts Options) http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API path: "+r.Method+" "+r.URL.Path)
 	})
-	return mux
 }
 
 type actorHandler func(w http.ResponseWriter, r *http.Request, a ownership.Actor)

@@ -347,8 +347,8 @@ func testListFilters(t *testing.T, s ownership.Store) {
 			require.NoError(t, err)
 		}
 	}
-	mk("dana", "sms", "acme", "a@acme.test", ownership.StatusOpen)      // T-1
-	mk("lee", "email", "acme", "b@acme.test", ownership.StatusPending)  // T-2
+	mk("dana", "sms", "acme", "a@acme.test", ownership.StatusOpen)       // T-1
+	mk("lee", "email", "acme", "b@acme.test", ownership.StatusPending)   // T-2
 	mk("dana", "email", "globex", "c@globex.test", ownership.StatusOpen) // T-3
 	mk("lee", "web", "globex", "a@acme.test", ownership.StatusClosed)    // T-4
 

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/intakehq/intake/ownership"
+	"github.com/intakehq/intake/ownership/api"
+	"github.com/intakehq/intake/ownership/dashboard"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// newMux wires every HTTP path of DESIGN §5.
+func newMux(svc *ownership.Service, tokens []api.Token, reg *prometheus.Registry, logger *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	reg.MustRegister(newLedgerCollector(svc, logger))
+	api.Register(mux, svc, api.Options{Tokens: tokens, Logger: logger})
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", readyz(svc))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	for _, ch := range []string{"twilio", "slack"} {
+		mux.HandleFunc("/"+ch+"/", func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "channel " + ch + " is not enabled on this server"})
+		})
+	}
+	mux.Handle("GET /{$}", newDashboard(svc, tokens, logger))
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such path: " + r.Method + " " + r.URL.Path})
+	})
+	return instrument(mux, reg)
+}
+
+// readyz answers 200 when the store answers, 503 otherwise, and names the
+// state of each channel.
+func readyz(svc *ownership.Service) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		body := map[string]any{
+			"store":    "ok",
+			"channels": map[string]string{"twilio": "disabled", "email": "disabled", "slack": "disabled"},
+		}
+		code := http.StatusOK
+		if err := svc.Store().Ping(ctx); err != nil {
+			body["store"] = "unreachable"
+			code = http.StatusServiceUnavailable
+		}
+		writeJSON(w, code, body)
+	}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// instrument records request counts and latency by route pattern (never
+// by raw path, so ticket ids do not explode the label set).
+func instrument(next *http.ServeMux, reg *prometheus.Registry) http.Handler {
+	dur := prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "intake_http_request_duration_seconds",
+		Help:    "HTTP request latency by route pattern and status code (webhooks included).",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	}, []string{"route", "code"})
+	reg.MustRegister(dur)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		_, pattern := next.Handler(r)
+		next.ServeHTTP(rec, r)
+		if pattern == "" {
+			pattern = "unmatched"
+		}
+		dur.WithLabelValues(pattern, strconv.Itoa(rec.code)).Observe(time.Since(start).Seconds())
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.code = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// ledgerCollector exposes the ledger's current state as gauges, computed
+// at scrape time from the same Summary the API serves.
+type ledgerCollector struct {
+	svc                                                           *ownership.Service
+	logger                                                        *slog.Logger
+	open, unowned, ackOverdue, slaBreached, byTeam, byChannel, up *prometheus.Desc
+}
+
+func newLedgerCollector(svc *ownership.Service, logger *slog.Logger) *ledgerCollector {
+	return &ledgerCollector{
+		svc:         svc,
+		logger:      logger,
+		open:        prometheus.NewDesc("intake_tickets_open", "Tickets open or pending.", nil, nil),
+		unowned:     prometheus.NewDesc("intake_tickets_unowned", "Tickets not closed and without an owner on the roster (must be 0).", nil, nil),
+		ackOverdue:  prometheus.NewDesc("intake_tickets_ack_overdue", "Open tickets whose owner has not acknowledged them in time.", nil, nil),
+		slaBreached: prometheus.NewDesc("intake_tickets_sla_breached", "Open tickets past a first-response or resolution due time.", nil, nil),
+		byTeam:      prometheus.NewDesc("intake_tickets_open_by_team", "Open or pending tickets by team.", []string{"team"}, nil),
+		byChannel:   prometheus.NewDesc("intake_tickets_open_by_channel", "Open or pending tickets by origin channel.", []string{"channel"}, nil),
+		up:          prometheus.NewDesc("intake_store_up", "1 when the last scrape could read the store.", nil, nil),
+	}
+}
+
+func (c *ledgerCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.open, c.unowned, c.ackOverdue, c.slaBreached, c.byTeam, c.byChannel, c.up} {
+		ch <- d
+	}
+}
+
+func (c *ledgerCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := c.svc.Summary(ctx)
+	if err != nil {
+		c.logger.Warn("metrics: cannot read summary", "err", err)
+		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
+	ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(s.Open))
+	ch <- prometheus.MustNewConstMetric(c.unowned, prometheus.GaugeValue, float64(s.Unowned))
+	ch <- prometheus.MustNewConstMetric(c.ackOverdue, prometheus.GaugeValue, float64(s.AckOverdue))
+	ch <- prometheus.MustNewConstMetric(c.slaBreached, prometheus.GaugeValue, float64(s.SLABreached))
+	for team, n := range s.ByTeam {
+		ch <- prometheus.MustNewConstMetric(c.byTeam, prometheus.GaugeValue, float64(n), team)
+	}
+	for channel, n := range s.ByChannel {
+		ch <- prometheus.MustNewConstMetric(c.byChannel, prometheus.GaugeValue, float64(n), channel)
+	}
+}
+
+func newDashboard(svc *ownership.Service, tokens []api.Token, logger *slog.Logger) http.Handler {
+	return dashboard.New(svc, dashboard.Options{Authenticate: api.Authenticator(tokens, svc.Router()), Logger: logger})
+}

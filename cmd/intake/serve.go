@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/intakehq/intake/configs"
+	"github.com/intakehq/intake/ownership"
+	"github.com/intakehq/intake/ownership/api"
+	"github.com/intakehq/intake/routing"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// serveFlags are the command line of `intake serve`.
+type serveFlags struct {
+	config   string
+	addr     string
+	store    string
+	logLevel string
+}
+
+func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f serveFlags
+	fs.StringVar(&f.config, "config", "", "config file (default: built-in one-person setup)")
+	fs.StringVar(&f.addr, "addr", "", "listen address HOST:PORT (overrides the config's listen)")
+	fs.StringVar(&f.store, "store", "", "store URL sqlite:PATH or redis://… (overrides the config's store and INTAKE_STORE)")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		fmt.Fprintf(stderr, "intake serve: --log-level %q: want debug, info, warn or error\n", f.logLevel)
+		return 2
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if err := serve(ctx, f, logger, nil); err != nil {
+		logger.Error("intake serve stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// serve runs the gateway until ctx ends, then drains and returns nil. When
+// ready is not nil it receives the bound address once the server listens
+// (tests use it with --addr 127.0.0.1:0).
+func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- string) error {
+	cfg, err := loadServeConfig(f, logger)
+	if err != nil {
+		return err
+	}
+	w, err := build(cfg)
+	if err != nil {
+		return err
+	}
+	if tok := os.Getenv("INTAKE_ADMIN_TOKEN"); tok != "" {
+		w.tokens = append(w.tokens, api.Token{Name: "admin", Secret: tok, Role: routing.RoleManager})
+	}
+	ln, err := listen(cfg.Listen, len(w.tokens) > 0)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+
+	store, err := openStore(ctx, cfg.Store, logger)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	opts := w.opts
+	opts.Store, opts.Logger, opts.Metrics = store, logger, ownership.NewMetrics(reg)
+	svc, err := ownership.NewService(opts)
+	if err != nil {
+		return err
+	}
+	if err := startupChecks(ctx, svc, logger); err != nil {
+		return err
+	}
+	logChannels(cfg, logger)
+
+	srv := &http.Server{
+		Handler:           newMux(svc, w.tokens, reg, logger),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	var wg sync.WaitGroup
+	sweepCtx, stopSweeps := context.WithCancel(ctx)
+	defer stopSweeps()
+	wg.Add(1)
+	go func() { defer wg.Done(); sweepOffers(sweepCtx, svc, logger) }()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("intake serving", "addr", ln.Addr().String(), "store", redact(cfg.Store), "auth", authMode(w.tokens))
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: draining requests")
+	drainCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = srv.Shutdown(drainCtx)
+	stopSweeps()
+	wg.Wait()
+	if err != nil {
+		return fmt.Errorf("drain: %w", err)
+	}
+	logger.Info("stopped cleanly")
+	return nil
+}
+
+func loadServeConfig(f serveFlags, logger *slog.Logger) (*configs.Config, error) {
+	cfg := configs.Default()
+	if f.config != "" {
+		var err error
+		if cfg, err = configs.Load(f.config); err != nil {
+			return nil, err
+		}
+	} else {
+		logger.Info("no --config: built-in setup with one local admin who owns every ticket")
+	}
+	if s := os.Getenv("INTAKE_STORE"); s != "" {
+		cfg.Store = s
+	}
+	if f.store != "" {
+		cfg.Store = f.store
+	}
+	if f.addr != "" {
+		cfg.Listen = f.addr
+	}
+	if cfg.Store == "" {
+		cfg.Store = configs.Default().Store
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = configs.Default().Listen
+	}
+	return cfg, nil
+}
+
+// listen binds addr. Without tokens the API and dashboard are open, so
+// that is allowed only on a loopback address.
+func listen(addr string, haveTokens bool) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	if !haveTokens && !isLoopback(host) {
+		return nil, fmt.Errorf("refusing to serve on %s without API tokens: the API and dashboard would be open to the network; "+
+			"configure api.tokens or set INTAKE_ADMIN_TOKEN, or listen on 127.0.0.1", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func authMode(tokens []api.Token) string {
+	if len(tokens) == 0 {
+		return "open (loopback only, no tokens configured)"
+	}
+	return fmt.Sprintf("%d bearer tokens", len(tokens))
+}
+
+// startupChecks moves tickets whose owner left the roster, and reports any
+// ticket that breaks the one-owner promise.
+func startupChecks(ctx context.Context, svc *ownership.Service, logger *slog.Logger) error {
+	moved, err := svc.ReassignOrphans(ctx)
+	if err != nil {
+		return fmt.Errorf("reassign tickets of reps who left the roster: %w", err)
+	}
+	if moved > 0 {
+		logger.Warn("tickets reassigned because their owner left the roster", "count", moved)
+	}
+	a, err := svc.Audit(ctx)
+	if err != nil {
+		return fmt.Errorf("startup audit: %w", err)
+	}
+	for _, t := range a.Unowned {
+		logger.Error("ticket has no owner", "ticket", t.ID, "status", t.Status, "owner", t.Owner)
+	}
+	if len(a.AckOverdue) > 0 || len(a.SLABreached) > 0 {
+		logger.Warn("tickets need attention", "ack_overdue", len(a.AckOverdue), "sla_breached", len(a.SLABreached))
+	}
+	return nil
+}
+
+func logChannels(cfg *configs.Config, logger *slog.Logger) {
+	for name, on := range map[string]bool{"twilio": cfg.Channels.Twilio != nil, "email": cfg.Channels.Email != nil, "slack": cfg.Channels.Slack != nil} {
+		if !on {
+			logger.Info("channel disabled: not configured", "channel", name)
+		} else {
+			logger.Warn("channel configured but not available in this build", "channel", name)
+		}
+	}
+}
+
+// sweepOffers lapses handoff offers nobody accepted in time.
+func sweepOffers(ctx context.Context, svc *ownership.Service, logger *slog.Logger) {
+	t := time.NewTicker(15 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := svc.LapseOffers(ctx)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				logger.Warn("offer sweep failed", "err", err)
+			}
+			if n > 0 {
+				logger.Info("handoff offers lapsed", "count", n)
+			}
+		}
+	}
+}

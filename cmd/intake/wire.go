@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/intakehq/intake/configs"
+	"github.com/intakehq/intake/ownership"
+	"github.com/intakehq/intake/ownership/api"
+	"github.com/intakehq/intake/ownership/redisstore"
+	"github.com/intakehq/intake/ownership/sqlitestore"
+	"github.com/intakehq/intake/routing"
+)
+
+// wiring is what the config turns into, before any I/O.
+type wiring struct {
+	router *routing.Router
+	opts   ownership.Options // without Store, Now, Logger, Metrics
+	tokens []api.Token
+}
+
+// build converts a loaded config into the parts of the service. It is
+// what check-config runs too, so a config it accepts starts.
+func build(cfg *configs.Config) (*wiring, error) {
+	rc, err := cfg.Routing()
+	if err != nil {
+		return nil, err
+	}
+	router, err := routing.New(rc)
+	if err != nil {
+		return nil, fmt.Errorf("routing: %w", err)
+	}
+	w := &wiring{router: router}
+	w.opts.Router = router
+	w.opts.Availability = map[string]routing.Availability{}
+	for _, r := range cfg.Reps {
+		w.opts.Availability[r.ID] = r.Availability
+	}
+	for _, o := range cfg.Orgs {
+		w.opts.Orgs = append(w.opts.Orgs, ownership.Org{ID: o.ID, Name: o.Name, Plan: string(o.Plan),
+			AccountManager: o.AccountManager, Domains: o.Domains, Phones: o.Phones})
+	}
+	for _, c := range cfg.Contacts {
+		w.opts.Contacts = append(w.opts.Contacts, ownership.ContactLink{Name: c.Name, Emails: c.Emails,
+			Phones: c.Phones, SlackUser: c.SlackUser, Org: c.Org})
+	}
+	w.opts.Policy = policy(cfg)
+	for _, t := range cfg.API.Tokens {
+		w.tokens = append(w.tokens, api.Token{Name: t.Name, Secret: t.Token.Value(), Role: t.Role, Rep: t.Rep})
+	}
+	return w, nil
+}
+
+var priorities = []ownership.Priority{ownership.PriorityUrgent, ownership.PriorityHigh, ownership.PriorityNormal, ownership.PriorityLow}
+
+func policy(cfg *configs.Config) ownership.Policy {
+	p := ownership.Policy{
+		AckTimeout:    map[ownership.Priority]time.Duration{},
+		TransferOffer: cfg.TransferOffer(),
+		Plans:         map[string]ownership.PlanSLA{},
+	}
+	for _, pr := range priorities {
+		p.AckTimeout[pr] = cfg.AckTimeout(string(pr))
+	}
+	plans := map[string]configs.PlanSLA{
+		string(configs.PlanManaged):  cfg.SLA.Plans.Managed,
+		string(configs.PlanBreakFix): cfg.SLA.Plans.BreakFix,
+		string(configs.PlanPrepaid):  cfg.SLA.Plans.Prepaid,
+	}
+	for name, ps := range plans {
+		sla := ownership.PlanSLA{FirstResponse: map[ownership.Priority]time.Duration{}, Resolution: map[ownership.Priority]time.Duration{}}
+		for _, pr := range priorities {
+			if d := ps.FirstResponse.For(string(pr)); d > 0 {
+				sla.FirstResponse[pr] = d
+			}
+			if d := ps.Resolution.For(string(pr)); d > 0 {
+				sla.Resolution[pr] = d
+			}
+		}
+		p.Plans[name] = sla
+	}
+	return p
+}
+
+// storeOpener opens one kind of store from its URL.
+type storeOpener func(ctx context.Context, u string, logger *slog.Logger) (ownership.Store, error)
+
+// stores maps a store URL scheme to its backend: one line per backend, no
+// registration magic; an unknown scheme is a config error.
+var stores = map[string]storeOpener{
+	"sqlite": func(ctx context.Context, u string, logger *slog.Logger) (ownership.Store, error) {
+		return sqlitestore.Open(ctx, strings.TrimPrefix(u, "sqlite:"), logger)
+	},
+	"redis":  openRedis,
+	"rediss": openRedis,
+}
+
+func openRedis(ctx context.Context, u string, logger *slog.Logger) (ownership.Store, error) {
+	s, err := redisstore.Open(ctx, u, logger)
+	if err != nil {
+		return nil, err
+	}
+	aof, fsync, err := s.Durability(ctx)
+	switch {
+	case err != nil:
+		logger.Warn("cannot read Redis persistence settings; make sure AOF is on", "err", err)
+	case !aof:
+		logger.Warn("Redis runs without AOF persistence: accepted tickets can be lost if Redis restarts; set appendonly yes (and appendfsync always or everysec)")
+	case fsync != "always":
+		logger.Info("Redis AOF is on", "appendfsync", fsync, "note", "appendfsync always makes every acknowledged ticket survive a power loss")
+	}
+	return s, nil
+}
+
+func openStore(ctx context.Context, raw string, logger *slog.Logger) (ownership.Store, error) {
+	scheme, _, ok := strings.Cut(raw, ":")
+	if !ok {
+		return nil, fmt.Errorf("store %q: want sqlite:PATH or redis://HOST:PORT", raw)
+	}
+	open, ok := stores[scheme]
+	if !ok {
+		return nil, fmt.Errorf("store %q: unknown kind %q (want sqlite or redis)", redact(raw), scheme)
+	}
+	s, err := open(ctx, raw, logger)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", redact(raw), err)
+	}
+	return s, nil
+}
+
+// redact hides a password in a store URL before it is logged.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}

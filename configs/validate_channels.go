@@ -1,0 +1,117 @@
+package configs
+
+import (
+	"net"
+	"net/mail"
+	"strings"
+)
+
+func (v *validator) channels() {
+	ch := v.c.Channels
+	if t := ch.Twilio; t != nil {
+		v.twilio("channels.twilio", t)
+	}
+	if e := ch.Email; e != nil {
+		v.email("channels.email", e)
+	}
+	if s := ch.Slack; s != nil {
+		v.slack("channels.slack", s)
+	}
+}
+
+func (v *validator) twilio(p string, t *Twilio) {
+	switch {
+	case t.AccountSID == "":
+		v.addf(p+".account_sid", "required")
+	case !strings.HasPrefix(t.AccountSID, "AC"):
+		v.addf(p+".account_sid", "an account SID starts with \"AC\"")
+	}
+	if t.AuthToken == "" {
+		v.addf(p+".auth_token", "required")
+	}
+	switch {
+	case t.Number == "":
+		v.addf(p+".number", "required: the Twilio number customers text and call")
+	case !e164RE.MatchString(t.Number):
+		v.addf(p+".number", "%s", badPhone(t.Number))
+	}
+	v.apiURL(p+".api_url", t.APIURL)
+}
+
+func (v *validator) email(p string, e *Email) {
+	v.mailAddr(p+".imap", e.IMAP.Addr, e.IMAP.TLS)
+	if e.IMAP.Username == "" {
+		v.addf(p+".imap.username", "required")
+	}
+	if e.IMAP.Password == "" {
+		v.addf(p+".imap.password", "required")
+	}
+	v.mailAddr(p+".smtp", e.SMTP.Addr, e.SMTP.TLS)
+	if e.SMTP.Password != "" && e.SMTP.Username == "" {
+		v.addf(p+".smtp.username", "required when smtp.password is set")
+	}
+	if e.SMTP.From == "" {
+		v.addf(p+".smtp.from", "required: the address replies are sent from")
+	} else if _, err := mail.ParseAddress(e.SMTP.From); err != nil {
+		v.addf(p+".smtp.from", "%q is not an address such as \"Help Desk <help@example.com>\"", e.SMTP.From)
+	}
+	v.apiURL(p+".api_url", e.APIURL)
+}
+
+// mailAddr checks a server address and its TLS mode; plain text is allowed
+// only towards a loopback address, where no one else can read it.
+func (v *validator) mailAddr(p, addr string, tls TLSMode) {
+	if addr == "" {
+		v.addf(p+".addr", "required (host:port)")
+	} else if err := checkHostPort(addr); err != nil {
+		v.addf(p+".addr", "%w", err)
+	}
+	switch tls {
+	case "", TLSImplicit, TLSStartTLS:
+	case TLSNone:
+		if host, _, err := net.SplitHostPort(addr); err == nil && !isLoopback(host) {
+			v.addf(p+".tls", "\"none\" would send the password in clear text; it is allowed only for a loopback addr, not %q", host)
+		}
+	default:
+		v.addf(p+".tls", "%s", want(string(tls), TLSImplicit, TLSStartTLS, TLSNone))
+	}
+}
+
+func (v *validator) slack(p string, s *Slack) {
+	if s.BotToken == "" {
+		v.addf(p+".bot_token", "required")
+	}
+	if s.SigningSecret == "" {
+		v.addf(p+".signing_secret", "required")
+	}
+	if s.Channel == "" {
+		v.addf(p+".channel", "required: the triage channel id (C…) new tickets are posted to")
+	}
+	switch s.ReplyMode {
+	case "", ReplyExplicit, ReplyThread:
+	default:
+		v.addf(p+".reply_mode", "%s", want(string(s.ReplyMode), ReplyExplicit, ReplyThread))
+	}
+	if s.ReplyPrefix != "" && s.ReplyPrefix == s.NotePrefix {
+		v.addf(p+".note_prefix", "same as reply_prefix %q: the two must differ", s.ReplyPrefix)
+	}
+	v.apiURL(p+".api_url", s.APIURL)
+}
+
+func (v *validator) apiURL(p, u string) {
+	if u == "" {
+		return
+	}
+	if err := checkURL(u); err != nil {
+		v.addf(p, "%w", err)
+	}
+}
+
+// isLoopback reports whether host is "localhost" or a loopback IP.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
