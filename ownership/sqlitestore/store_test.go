@@ -109,4 +109,5 @@ func BenchmarkCreateTicket(b *testing.B) {
 			}
 		}
 	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tickets/s")
 }
