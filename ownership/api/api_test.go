@@ -29,7 +29,7 @@ type env struct {
 	srv *httptest.Server
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	f := ownershiptest.New(t)
 	h := api.New(f.Service, api.Options{MaxBody: 4096, Tokens: []api.Token{
 		{Name: "maria", Secret: managerToken, Role: routing.RoleManager},
@@ -63,7 +63,7 @@ func (e *env) do(t *testing.T, method, path, token, body string, hdr ...string) 
 	return resp.StatusCode, out
 }
 
-func (e *env) ticketCount(t *testing.T) int {
+func (e *env) ticketCount(t testing.TB) int {
 	p, err := e.f.Store.List(context.Background(), ownership.Filter{Limit: 1000})
 	require.NoError(t, err)
 	return len(p.Tickets)
@@ -254,4 +254,37 @@ func TestAssignRace(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, evs, 3)
 	require.Equal(t, winner, evs[2].To)
+}
+
+// FuzzCreateTicket posts arbitrary bodies: the answer is 201 or a 4xx JSON
+// error, never a 5xx, and a rejected body stores nothing.
+func FuzzCreateTicket(f *testing.F) {
+	f.Add(newTicket)
+	f.Add(`{"subject":"x","contact":{"phone":"+15551234567"},"priority":"urgent"}`)
+	f.Add(`{"subject":"\u0000","contact":{"email":"a@b"}}`)
+	f.Add(`{"contact":{"email":"@@"}}`)
+	f.Add(`[]`)
+	e := newEnv(f)
+	f.Fuzz(func(t *testing.T, body string) {
+		before := e.ticketCount(t)
+		req, err := http.NewRequest("POST", e.srv.URL+"/api/v1/tickets", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+managerToken)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var out map[string]any
+		require.NoError(t, json.Unmarshal(raw, &out), "answer is JSON: %s", raw)
+		after := e.ticketCount(t)
+		switch {
+		case resp.StatusCode == 201:
+			require.Equal(t, before+1, after)
+		case resp.StatusCode >= 400 && resp.StatusCode < 500:
+			require.NotEmpty(t, out["error"])
+			require.Equal(t, before, after, "a rejected body stores nothing")
+		default:
+			t.Fatalf("status %d for %q: %s", resp.StatusCode, body, raw)
+		}
+	})
 }
