@@ -209,6 +209,15 @@ func (s *Service) SetStatus(ctx context.Context, a Actor, id string, st Status, 
 		if !st.Active() {
 			evs = append(s.withdrawOffer(t, a.ID, now, "ticket "+string(st)), evs...)
 		}
+		if st.Active() && s.unowned(*t) {
+			// Reopening a ticket whose owner has left: route it anew
+			// rather than wake it up with nobody on it.
+			moved, err := s.rehome(ctx, t, now)
+			if err != nil {
+				return nil, err
+			}
+			evs = append(evs, moved...)
+		}
 		return evs, nil
 	})
 }
@@ -241,7 +250,7 @@ func (s *Service) LogTime(ctx context.Context, a Actor, id string, minutes int, 
 // event; the owner keeps the ticket. It returns how many lapsed.
 func (s *Service) LapseOffers(ctx context.Context) (int, error) {
 	n := 0
-	err := s.eachActive(ctx, func(t Ticket) error {
+	err := s.eachNotClosed(ctx, func(t Ticket) error {
 		if t.Offer == nil || s.now().Before(t.Offer.ExpiresAt) {
 			return nil
 		}

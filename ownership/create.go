@@ -57,7 +57,7 @@ func (s *Service) CreateTicket(ctx context.Context, in NewTicket) (Ticket, bool,
 		"channel":  in.Channel,
 		"org":      orgID,
 		"plan":     org.Plan,
-		"contact":  firstNonEmpty(contact.Email, contact.Phone, contact.SlackUser),
+		"contact":  identities(contact),
 		"priority": string(in.Priority),
 		"text":     in.Subject + "\n" + in.Body,
 	}
@@ -251,6 +251,17 @@ func (s *Service) observeCreate(t Ticket, d routing.Decision) {
 	if s.m != nil {
 		s.m.created(t.Channel, d.Step)
 	}
+}
+
+// identities lists a contact's identities for the "contact" routing label.
+func identities(c Contact) string {
+	var ids []string
+	for _, id := range []string{c.Email, c.Phone, c.SlackUser} {
+		if id != "" {
+			ids = append(ids, id)
+		}
+	}
+	return strings.Join(ids, ",")
 }
 
 func firstNonEmpty(vs ...string) string {

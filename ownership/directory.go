@@ -60,40 +60,53 @@ func newDirectory(orgs []Org, links []ContactLink) *directory {
 }
 
 // resolve fills in what the directory knows about c (name, the linked
-// identities) and returns it with its org id ("" when unknown).
+// identities) and returns it with its org id ("" when unknown). The email
+// is the strongest identity: a link found only through a phone or Slack id
+// is used when it agrees with the org of the email's domain, so a shared or
+// recycled phone number does not pull a stranger into another client.
 func (d *directory) resolve(c Contact) (Contact, string) {
 	c.Email = strings.ToLower(strings.TrimSpace(c.Email))
 	c.Phone = strings.TrimSpace(c.Phone)
-	org := ""
-	for _, k := range c.Keys() {
-		l, ok := d.links[k]
-		if !ok {
-			continue
-		}
-		if c.Name == "" {
-			c.Name = l.Name
-		}
-		if c.Email == "" && len(l.Emails) > 0 {
-			c.Email = strings.ToLower(l.Emails[0])
-		}
-		if c.Phone == "" && len(l.Phones) > 0 {
-			c.Phone = l.Phones[0]
-		}
-		if c.SlackUser == "" {
-			c.SlackUser = l.SlackUser
-		}
-		org = l.Org
-		break
+	domainOrg := ""
+	if at := strings.LastIndexByte(c.Email, '@'); at >= 0 {
+		domainOrg = d.byDomain[c.Email[at+1:]]
 	}
-	if org == "" && c.Email != "" {
-		if at := strings.LastIndexByte(c.Email, '@'); at >= 0 {
-			org = d.byDomain[c.Email[at+1:]]
+	link, linked := d.links["email:"+c.Email]
+	if !linked {
+		for _, k := range c.Keys() {
+			if l, ok := d.links[k]; ok && (c.Email == "" || domainOrg == "" || l.Org == domainOrg) {
+				link, linked = l, true
+				break
+			}
+		}
+	}
+	org := domainOrg
+	if linked {
+		c = fillFromLink(c, link)
+		if link.Org != "" {
+			org = link.Org
 		}
 	}
 	if org == "" && c.Phone != "" {
 		org = d.byPhone[c.Phone]
 	}
 	return c, org
+}
+
+func fillFromLink(c Contact, l ContactLink) Contact {
+	if c.Name == "" {
+		c.Name = l.Name
+	}
+	if c.Email == "" && len(l.Emails) > 0 {
+		c.Email = strings.ToLower(l.Emails[0])
+	}
+	if c.Phone == "" && len(l.Phones) > 0 {
+		c.Phone = l.Phones[0]
+	}
+	if c.SlackUser == "" {
+		c.SlackUser = l.SlackUser
+	}
+	return c
 }
 
 func (d *directory) org(id string) (Org, bool) {

@@ -84,14 +84,15 @@ func (s *Service) SetAvailability(ctx context.Context, a Actor, rep string, av r
 	return s.Rep(ctx, rep)
 }
 
-// ReassignOrphans gives a new owner, through routing, to every open or
-// pending ticket whose owner is no longer on the roster (a rep removed from
-// the configuration). Each move is an "assigned" event naming why. It
-// returns how many tickets moved.
+// ReassignOrphans gives a new owner, through routing, to every ticket that
+// is not closed and whose owner is no longer on the roster (a rep removed
+// from the configuration). Each move is an "assigned" event naming why. It
+// returns how many tickets moved. Safe to run on several replicas at once:
+// each move is a compare-and-set that re-checks the owner.
 func (s *Service) ReassignOrphans(ctx context.Context) (int, error) {
 	var orphans []Ticket
-	if err := s.eachActive(ctx, func(t Ticket) error {
-		if _, ok := s.router.Rep(t.Owner); !ok {
+	if err := s.eachNotClosed(ctx, func(t Ticket) error {
+		if s.unowned(t) {
 			orphans = append(orphans, t)
 		}
 		return nil
@@ -101,25 +102,11 @@ func (s *Service) ReassignOrphans(ctx context.Context) (int, error) {
 	moved := 0
 	for _, o := range orphans {
 		_, err := s.change(ctx, "reassign", o.ID, nil, func(t *Ticket, now time.Time) ([]Event, error) {
-			if _, ok := s.router.Rep(t.Owner); ok {
+			if !s.unowned(*t) {
 				return nil, errNoChange
 			}
-			d, err := s.reroute(ctx, *t, now)
-			if err != nil {
-				return nil, err
-			}
-			prev := t.Owner
-			evs := s.withdrawOffer(t, "system", now, "owner left the roster")
-			why := "previous owner " + prev + " left the roster; " + d.Reason
-			if prev == "" {
-				why = "ticket had no owner; " + d.Reason
-			}
-			evs = append(evs, Event{Type: EventAssigned, At: now, Actor: "router", From: prev, To: d.Owner, Reason: why,
-				Meta: map[string]string{"step": d.Step}})
-			setOwner(t, d.Owner, now)
-			t.Team = d.Team
 			moved++
-			return evs, nil
+			return s.rehome(ctx, t, now)
 		})
 		if err != nil {
 			return moved, fmt.Errorf("reassign %s: %w", o.ID, err)
@@ -127,6 +114,26 @@ func (s *Service) ReassignOrphans(ctx context.Context) (int, error) {
 		s.logger.Warn("ticket reassigned: owner left the roster", "ticket", o.ID, "previous_owner", o.Owner)
 	}
 	return moved, nil
+}
+
+// rehome gives t, whose owner is not on the roster, a new owner through
+// routing, and returns the events that record it.
+func (s *Service) rehome(ctx context.Context, t *Ticket, now time.Time) ([]Event, error) {
+	d, err := s.reroute(ctx, *t, now)
+	if err != nil {
+		return nil, err
+	}
+	prev := t.Owner
+	evs := s.withdrawOffer(t, "system", now, "owner left the roster")
+	why := "previous owner " + prev + " left the roster; " + d.Reason
+	if prev == "" {
+		why = "ticket had no owner; " + d.Reason
+	}
+	evs = append(evs, Event{Type: EventAssigned, At: now, Actor: "router", From: prev, To: d.Owner, Reason: why,
+		Meta: map[string]string{"step": d.Step}})
+	setOwner(t, d.Owner, now)
+	t.Team = d.Team
+	return evs, nil
 }
 
 // reroute asks the router for a new owner of an existing ticket.
@@ -137,6 +144,6 @@ func (s *Service) reroute(ctx context.Context, t Ticket, now time.Time) (routing
 		return routing.Decision{}, err
 	}
 	labels := routing.Labels{"channel": t.Channel, "org": t.Org, "plan": org.Plan,
-		"contact": firstNonEmpty(t.Contact.Email, t.Contact.Phone, t.Contact.SlackUser), "priority": string(t.Priority), "text": t.Subject}
+		"contact": identities(t.Contact), "priority": string(t.Priority), "text": t.Subject}
 	return s.router.Decide(labels, state, now), nil
 }

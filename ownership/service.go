@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -146,10 +147,50 @@ func (s *Service) Events(ctx context.Context, id string) ([]Event, error) {
 	return s.store.Events(ctx, id)
 }
 
-// List returns a page of tickets.
+// List returns a page of tickets. Unowned selects, like Summary, tickets
+// that are not closed and have no owner on the roster: an owner who left the
+// roster counts as none.
 func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
-	return s.store.List(ctx, f)
+	if !f.Unowned {
+		return s.store.List(ctx, f)
+	}
+	// A broken promise, and rare: scan what is not closed and page in memory.
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	var before int64
+	if f.Cursor != "" {
+		n, err := strconv.ParseInt(f.Cursor, 10, 64)
+		if err != nil || n <= 0 {
+			return Page{}, fmt.Errorf("%w: invalid cursor %q", ErrInvalid, f.Cursor)
+		}
+		before = n
+	}
+	scan := f
+	scan.Unowned, scan.Cursor = false, ""
+	if len(scan.Statuses) == 0 {
+		scan.Statuses = []Status{StatusOpen, StatusPending, StatusResolved}
+	}
+	var p Page
+	err := s.each(ctx, scan, func(t Ticket) error {
+		if !s.unowned(t) || (before > 0 && t.Number >= before) {
+			return nil
+		}
+		if len(p.Tickets) == limit {
+			p.Next = strconv.FormatInt(p.Tickets[limit-1].Number, 10)
+			return errPageFull
+		}
+		p.Tickets = append(p.Tickets, t)
+		return nil
+	})
+	if err != nil && !errors.Is(err, errPageFull) {
+		return Page{}, err
+	}
+	return p, nil
 }
+
+var errPageFull = errors.New("page full")
 
 // repStates reads the live state of the roster and fills in initial
 // availability for reps nobody has changed.

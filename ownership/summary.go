@@ -122,11 +122,6 @@ func (s *Service) eachNotClosed(ctx context.Context, fn func(Ticket) error) erro
 	return s.each(ctx, Filter{Statuses: []Status{StatusOpen, StatusPending, StatusResolved}}, fn)
 }
 
-// eachActive calls fn for every open or pending ticket.
-func (s *Service) eachActive(ctx context.Context, fn func(Ticket) error) error {
-	return s.each(ctx, Filter{Statuses: []Status{StatusOpen, StatusPending}}, fn)
-}
-
 func (s *Service) each(ctx context.Context, f Filter, fn func(Ticket) error) error {
 	f.Limit = 1000
 	for {

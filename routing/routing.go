@@ -88,8 +88,9 @@ type Team struct {
 	Hours    *Hours // the team's business hours; nil means Config.BusinessHours
 }
 
-// Labels are what rules look at. Keys: channel, org, plan, contact,
-// priority, and text (subject and body, for keyword rules).
+// Labels are what rules look at. Keys: channel, org, plan, contact (the
+// contact's identities, comma-separated: email, phone, Slack id), priority,
+// and text (subject and body, for keyword rules).
 type Labels map[string]string
 
 // Rule is one ordered routing rule. Empty matchers match anything; a rule

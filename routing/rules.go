@@ -47,15 +47,20 @@ func anyFold(want []string, got string) bool {
 }
 
 // anyContact is anyFold for emails (whose case is not meaningful in
-// practice) and exact for everything else.
+// practice) and exact for everything else. got may list several of the
+// contact's identities separated by commas (email, phone, Slack id); any
+// one matching is enough.
 func anyContact(want []string, got string) bool {
 	if len(want) == 0 {
 		return true
 	}
-	for _, w := range want {
-		email := strings.Contains(w, "@") || strings.Contains(got, "@")
-		if w == got || (email && strings.EqualFold(w, got)) {
-			return true
+	for _, g := range strings.Split(got, ",") {
+		g = strings.TrimSpace(g)
+		for _, w := range want {
+			email := strings.Contains(w, "@") || strings.Contains(g, "@")
+			if w == g || (email && strings.EqualFold(w, g)) {
+				return true
+			}
 		}
 	}
 	return false

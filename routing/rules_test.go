@@ -47,6 +47,8 @@ func TestRuleMatches(t *testing.T) {
 		{"contact phone exact", routing.Rule{Contacts: []string{"+15550001"}}, routing.Labels{"contact": "+15550001"}, true, true},
 		{"contact phone differs", routing.Rule{Contacts: []string{"+15550001"}}, routing.Labels{"contact": "15550001"}, true, false},
 		{"contact slack id is case-sensitive", routing.Rule{Contacts: []string{"U01ABC"}}, routing.Labels{"contact": "u01abc"}, true, false},
+		{"contact phone among several identities", routing.Rule{Contacts: []string{"+15550001"}}, routing.Labels{"contact": "pat@acme.io,+15550001,U0PAT"}, true, true},
+		{"contact none of several identities", routing.Rule{Contacts: []string{"+15550002"}}, routing.Labels{"contact": "pat@acme.io,+15550001"}, true, false},
 
 		{"keyword", routing.Rule{Keywords: kw(`(?i)\brefund\b`)}, routing.Labels{"text": "I want a REFUND now"}, true, true},
 		{"any keyword", routing.Rule{Keywords: kw(`outage`, `down`)}, routing.Labels{"text": "site down"}, true, true},

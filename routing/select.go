@@ -33,6 +33,9 @@ func (r *Router) Decide(l Labels, st State, now time.Time) Decision {
 	var preface string // what was tried and refused before the step that won
 	if rule != nil && rule.Owner != "" {
 		why := s.ownerRefusal(rule.Owner)
+		if rep, ok := s.r.Rep(rule.Owner); why == "" && ok && !rep.Hours.Contains(now) {
+			why = "off shift"
+		}
 		if why == "" {
 			d.Owner, d.Step = rule.Owner, stepRuleOwner
 			d.Reason = oneLine(fmt.Sprintf("rule_owner: rule %s fixes owner %s", d.Rule, rule.Owner))
@@ -151,12 +154,14 @@ func (s *selector) refusal(rep Rep, skills []string) string {
 	return ""
 }
 
-// sticky returns the first sticky candidate who can take the ticket. Skills
-// and team membership do not matter: continuity with the customer wins.
+// sticky returns the first sticky candidate who can take the ticket. Team
+// membership does not matter (continuity with the customer wins), but the
+// skills a rule requires do: a ransomware case does not go to the account
+// manager just because they know the client.
 func (s *selector) sticky() (pick, bool) {
 	for _, c := range s.st.Sticky {
 		rep, ok := s.r.Rep(c.Rep)
-		if !ok || s.refusal(rep, nil) != "" {
+		if !ok || s.refusal(rep, s.skills) != "" {
 			continue
 		}
 		text := rep.ID

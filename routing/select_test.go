@@ -44,6 +44,7 @@ rules:
   - {name: night-voice, channels: [voice], hours: after, team: empty}
   - {name: vip-contact, contacts: [Boss@BigCo.com, "+15550001"], priorities: [high], set_priority: urgent}
   - {name: biz-chat, channels: [chat], hours: business, team: ops}
+  - {name: kim-nights, channels: [fax], owner: kim}
 `
 
 // decideCases: now defaults to Tuesday 2026-03-10 10:00 UTC (business
@@ -117,10 +118,18 @@ const decideCases = `
   want: {rule: vip-acme, owner: kim, step: sticky, reason: "rule vip-acme: fixed owner dana off; sticky: last owner kim"}
 
 # sticky
-- name: contact's open ticket owner, skills not required
+- name: sticky owner without the rule's skills is passed over
   labels: {channel: email, plan: enterprise}
   state: {sticky: [{rep: kim, why: "contact's open ticket owner"}]}
-  want: {rule: billing, skills: [billing], owner: kim, step: sticky, reason: "rule billing: sticky: contact's open ticket owner kim"}
+  want: {rule: billing, skills: [billing], owner: dana, step: least_loaded, reason: "rule billing: least_loaded: dana had 0 open (tie, first in roster)"}
+- name: sticky owner with the rule's skills keeps the contact
+  labels: {channel: email, plan: enterprise}
+  state: {sticky: [{rep: lee, why: "contact's open ticket owner"}]}
+  want: {rule: billing, skills: [billing], owner: lee, step: sticky, reason: "rule billing: sticky: contact's open ticket owner lee"}
+- name: fixed owner off shift falls through
+  labels: {channel: fax}
+  now: 2026-03-10T20:00:00Z
+  want: {rule: kim-nights, owner: dana, step: least_loaded, reason: "rule kim-nights: fixed owner kim off shift; least_loaded: dana had 0 open (tie, first in roster)"}
 - name: org account manager, team membership not required
   state: {sticky: [{rep: ola, why: org account manager}]}
   want: {owner: ola, step: sticky, reason: "sticky: org account manager ola"}

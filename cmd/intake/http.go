@@ -16,7 +16,9 @@ import (
 )
 
 // newMux wires every HTTP path of DESIGN §5.
-func newMux(svc *ownership.Service, tokens []api.Token, reg *prometheus.Registry, logger *slog.Logger) http.Handler {
+// secureCookies says the dashboard is reached over HTTPS, so its session
+// cookie is marked Secure.
+func newMux(svc *ownership.Service, tokens []api.Token, secureCookies bool, reg *prometheus.Registry, logger *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	reg.MustRegister(newLedgerCollector(svc, logger))
 	api.Register(mux, svc, api.Options{Tokens: tokens, Logger: logger})
@@ -30,7 +32,7 @@ func newMux(svc *ownership.Service, tokens []api.Token, reg *prometheus.Registry
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": "channel " + ch + " is not enabled on this server"})
 		})
 	}
-	mux.Handle("GET /{$}", newDashboard(svc, tokens, logger))
+	dashboard.Register(mux, svc, dashboard.Options{Auth: api.NewSessions(tokens, svc.Router(), secureCookies, nil), Logger: logger})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such path: " + r.Method + " " + r.URL.Path})
 	})
@@ -143,6 +145,3 @@ func (c *ledgerCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-func newDashboard(svc *ownership.Service, tokens []api.Token, logger *slog.Logger) http.Handler {
-	return dashboard.New(svc, dashboard.Options{Authenticate: api.Authenticator(tokens, svc.Router()), Logger: logger})
-}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,7 +67,10 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 		return err
 	}
 	if tok := os.Getenv("INTAKE_ADMIN_TOKEN"); tok != "" {
-		w.tokens = append(w.tokens, api.Token{Name: "admin", Secret: tok, Role: routing.RoleManager})
+		if len(tok) < minTokenLength {
+			return fmt.Errorf("INTAKE_ADMIN_TOKEN is %d characters; use at least %d (e.g. openssl rand -hex 24)", len(tok), minTokenLength)
+		}
+		w.tokens = append(w.tokens, api.Token{Name: "INTAKE_ADMIN_TOKEN", Secret: tok, Role: routing.RoleManager, Rep: "admin"})
 	}
 	ln, err := listen(cfg.Listen, len(w.tokens) > 0)
 	if err != nil {
@@ -94,7 +98,7 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 	logChannels(cfg, logger)
 
 	srv := &http.Server{
-		Handler:           newMux(svc, w.tokens, reg, logger),
+		Handler:           newMux(svc, w.tokens, strings.HasPrefix(cfg.PublicURL, "https://"), reg, logger),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -106,7 +110,7 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 	sweepCtx, stopSweeps := context.WithCancel(ctx)
 	defer stopSweeps()
 	wg.Add(1)
-	go func() { defer wg.Done(); sweepOffers(sweepCtx, svc, logger) }()
+	go func() { defer wg.Done(); sweep(sweepCtx, svc, logger) }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -226,21 +230,32 @@ func logChannels(cfg *configs.Config, logger *slog.Logger) {
 	}
 }
 
-// sweepOffers lapses handoff offers nobody accepted in time.
-func sweepOffers(ctx context.Context, svc *ownership.Service, logger *slog.Logger) {
-	t := time.NewTicker(15 * time.Second)
-	defer t.Stop()
+// minTokenLength is the shortest API token accepted, as in the config.
+const minTokenLength = 16
+
+// sweep lapses handoff offers nobody accepted in time and rehomes tickets
+// whose owner left the roster (a replica may still run an older roster).
+// Every step is a compare-and-set, so replicas can sweep at once.
+func sweep(ctx context.Context, svc *ownership.Service, logger *slog.Logger) {
+	offers := time.NewTicker(15 * time.Second)
+	defer offers.Stop()
+	orphans := time.NewTicker(time.Minute)
+	defer orphans.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-offers.C:
 			n, err := svc.LapseOffers(ctx)
 			if err != nil && !errors.Is(err, context.Canceled) {
 				logger.Warn("offer sweep failed", "err", err)
 			}
 			if n > 0 {
 				logger.Info("handoff offers lapsed", "count", n)
+			}
+		case <-orphans.C:
+			if _, err := svc.ReassignOrphans(ctx); err != nil && !errors.Is(err, context.Canceled) {
+				logger.Warn("orphan sweep failed", "err", err)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -119,7 +120,7 @@ func openRedis(ctx context.Context, u string, logger *slog.Logger) (ownership.St
 func openStore(ctx context.Context, raw string, logger *slog.Logger) (ownership.Store, error) {
 	scheme, _, ok := strings.Cut(raw, ":")
 	if !ok {
-		return nil, fmt.Errorf("store %q: want sqlite:PATH or redis://HOST:PORT", raw)
+		return nil, errors.New("store: want sqlite:PATH or redis://HOST:PORT")
 	}
 	open, ok := stores[scheme]
 	if !ok {
@@ -132,11 +133,15 @@ func openStore(ctx context.Context, raw string, logger *slog.Logger) (ownership.
 	return s, nil
 }
 
-// redact hides a password in a store URL before it is logged.
+// redact returns a store URL fit for logs and errors: scheme and host for
+// a network store, never user, password or query; a SQLite path as is.
 func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	if strings.HasPrefix(raw, "sqlite:") {
 		return raw
 	}
-	return u.Redacted()
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" {
+		return "<unparseable store URL>"
+	}
+	return u.Scheme + "://" + u.Host
 }

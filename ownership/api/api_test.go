@@ -49,7 +49,14 @@ func (e *env) do(t *testing.T, method, path, token, body string, hdr ...string) 
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	for i := 0; i+1 < len(hdr); i += 2 {
+		if hdr[i] == "Host" {
+			req.Host = hdr[i+1] // the client sends req.Host, not a Host header
+			continue
+		}
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
@@ -137,6 +144,8 @@ func TestBadInput(t *testing.T) {
 		{"bad priority", "POST", "/api/v1/tickets", managerToken, `{"subject":"x","priority":"asap","contact":{"email":"a@b.test"}}`, nil, 400, "priority"},
 		{"oversized body", "POST", "/api/v1/tickets", managerToken, `{"subject":"x","body":"` + strings.Repeat("a", 5000) + `"}`, nil, 413, "larger than 4096 bytes"},
 		{"wrong content type", "POST", "/api/v1/tickets", managerToken, newTicket, []string{"Content-Type", "text/plain"}, 415, "application/json"},
+		{"no content type", "POST", "/api/v1/tickets", managerToken, newTicket, []string{"Content-Type", ""}, 415, "application/json"},
+		{"lower-case bearer works", "GET", "/api/v1/tickets/T-99", "", "", []string{"Authorization", "bearer " + managerToken}, 404, "T-99"},
 		{"missing token", "POST", "/api/v1/tickets", "", newTicket, nil, 401, "bearer token"},
 		{"wrong token", "POST", "/api/v1/tickets", "nope-nope-nope-nope", newTicket, nil, 401, "bearer token"},
 		{"tech assigns", "POST", "/api/v1/tickets/T-1/assign", techToken, `{"owner":"lee"}`, nil, 403, "only managers"},
@@ -230,6 +239,7 @@ func TestAssignRace(t *testing.T) {
 			owner := owners[i%len(owners)]
 			req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/tickets/T-1/assign", strings.NewReader(fmt.Sprintf(`{"owner":%q,"version":1}`, owner)))
 			req.Header.Set("Authorization", "Bearer "+managerToken)
+			req.Header.Set("Content-Type", "application/json")
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Error(err)
@@ -270,6 +280,7 @@ func FuzzCreateTicket(f *testing.F) {
 		req, err := http.NewRequest("POST", e.srv.URL+"/api/v1/tickets", strings.NewReader(body))
 		require.NoError(t, err)
 		req.Header.Set("Authorization", "Bearer "+managerToken)
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		raw, _ := io.ReadAll(resp.Body)
@@ -287,4 +298,32 @@ func FuzzCreateTicket(f *testing.F) {
 			t.Fatalf("status %d for %q: %s", resp.StatusCode, body, raw)
 		}
 	})
+}
+
+// TestOpenModeOnlyServesThisMachine: without tokens the API acts as the
+// local admin, so requests naming another host (DNS rebinding) or sent by a
+// browser from another site are refused.
+func TestOpenModeOnlyServesThisMachine(t *testing.T) {
+	f := ownershiptest.New(t)
+	srv := httptest.NewServer(api.New(f.Service, api.Options{}))
+	t.Cleanup(srv.Close)
+	e := &env{f: f, srv: srv}
+	tests := []struct {
+		name string
+		hdr  []string
+		code int
+	}{
+		{"loopback", nil, 201},
+		{"localhost name", []string{"Host", "localhost:8080"}, 201},
+		{"rebound name", []string{"Host", "evil.example"}, 401},
+		{"cross-site browser", []string{"Sec-Fetch-Site", "cross-site"}, 401},
+		{"foreign origin", []string{"Origin", "https://evil.example"}, 401},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out := e.do(t, "POST", "/api/v1/tickets", "", newTicket, tc.hdr...)
+			require.Equal(t, tc.code, code, "%v", out)
+		})
+	}
+	require.Equal(t, 2, e.ticketCount(t))
 }

@@ -3,7 +3,9 @@ package api
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/intakehq/intake/ownership"
@@ -16,13 +18,6 @@ type Token struct {
 	Secret string       // the bearer value
 	Role   routing.Role // manager or tech
 	Rep    string       // the rep the token acts as; "" means Name
-}
-
-// Authenticator returns a function that tells who makes a request from its
-// bearer token (constant-time), for other handlers such as the dashboard.
-// With no tokens every request is the local admin.
-func Authenticator(tokens []Token, router *routing.Router) func(*http.Request) (ownership.Actor, bool) {
-	return newAuthenticator(tokens, router).actor
 }
 
 // authenticator checks bearer tokens in constant time.
@@ -55,13 +50,17 @@ func newAuthenticator(tokens []Token, router *routing.Router) *authenticator {
 // token or how much of it matched.
 func (a *authenticator) actor(r *http.Request) (ownership.Actor, bool) {
 	if a.open {
+		if !sameMachine(r) {
+			return ownership.Actor{}, false
+		}
 		return a.openActor(r), true
 	}
-	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || raw == "" {
+	scheme, raw, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	raw = strings.TrimSpace(raw)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || raw == "" {
 		return ownership.Actor{}, false
 	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(raw)))
+	sum := sha256.Sum256([]byte(raw))
 	var found ownership.Actor
 	match := 0
 	for _, t := range a.tokens {
@@ -84,4 +83,31 @@ func (a *authenticator) openActor(r *http.Request) ownership.Actor {
 		}
 	}
 	return ownership.Actor{ID: "admin", Role: routing.RoleManager}
+}
+
+// sameMachine guards the token-less mode, which is served on loopback only.
+// Listening on loopback is not enough: a web page in the admin's browser can
+// send requests there (cross-site requests, or DNS rebinding a name of its
+// own to 127.0.0.1). So the Host must be a loopback name, and a browser
+// request must not come from another site.
+func sameMachine(r *http.Request) bool {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if ip := net.ParseIP(host); !(host == "localhost" || (ip != nil && ip.IsLoopback())) {
+		return false
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return false
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host != r.Host {
+			return false
+		}
+	}
+	return true
 }

@@ -75,10 +75,12 @@ func (h *handler) decodeOptional(w http.ResponseWriter, r *http.Request, v any) 
 }
 
 func (h *handler) decodeBody(w http.ResponseWriter, r *http.Request, v any, emptyOK bool) bool {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	// A body must say it is JSON: browsers cannot send that cross-site
+	// without a CORS preflight, which this API never grants.
+	if ct := r.Header.Get("Content-Type"); ct != "" || r.ContentLength != 0 {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q: send application/json", ct))
+			writeError(w, http.StatusUnsupportedMediaType, fmt.Sprintf("content type %q: send the body as application/json", ct))
 			return false
 		}
 	}
