@@ -217,6 +217,9 @@ type SLA struct {
 	Ack Targets `yaml:"ack" json:"ack"`
 	// TransferOffer is how long a handoff offer stays open.
 	TransferOffer Duration `yaml:"transfer_offer" json:"transfer_offer"`
+	// Holidays are dates (YYYY-MM-DD, in the business hours' zone) on which
+	// business-hours SLA clocks stand still.
+	Holidays []string `yaml:"holidays,omitempty" json:"holidays,omitempty"`
 	Plans         Plans    `yaml:"plans" json:"plans"`
 }
 

@@ -149,6 +149,9 @@ func TestBadConfigs(t *testing.T) {
 			`bad-team-reference.yaml:12: teams[1].members[1]: rep "dan" is not in reps`,
 			`bad-team-reference.yaml:13: teams[1].fallback: rep "bob" is not in reps`,
 		},
+		"bad-holiday.yaml": {
+			`bad-holiday.yaml:6: sla.holidays[1]: "2026-13-01" is not a date like 2026-12-25`,
+		},
 		"bad-timezone.yaml": {
 			`bad-timezone.yaml:5: reps[0].timezone: unknown time zone "America/Springfield"`,
 		},

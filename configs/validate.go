@@ -43,6 +43,7 @@ func (c *Config) Validate() error {
 	v.orgsAndContacts()
 	v.routes()
 	v.channels()
+	v.holidays()
 	if len(v.list.errs) == 0 {
 		v.router()
 	}
@@ -334,4 +335,13 @@ func want[T ~string](got string, allowed ...T) string {
 		return "required: one of " + strings.Join(q, ", ")
 	}
 	return fmt.Sprintf("%q: want one of %s", got, strings.Join(q, ", "))
+}
+
+// holidays checks sla.holidays are real dates.
+func (v *validator) holidays() {
+	for i, d := range v.c.SLA.Holidays {
+		if _, err := time.Parse(time.DateOnly, d); err != nil {
+			v.addf(fmt.Sprintf("sla.holidays[%d]", i), "%q is not a date like 2026-12-25", d)
+		}
+	}
 }

@@ -221,7 +221,8 @@ func (s *Service) buildCreate(in NewTicket, org string, d routing.Decision, capa
 }
 
 // setSLADue sets the first-response and resolution due times from the
-// org's plan (or the "default" plan), counted around the clock.
+// org's plan (or the "default" plan), counted around the clock or, when the
+// plan says so, in business hours only.
 func (s *Service) setSLADue(t *Ticket) {
 	plan := "default"
 	if o, ok := s.dir.org(t.Org); ok && o.Plan != "" {
@@ -233,13 +234,18 @@ func (s *Service) setSLADue(t *Ticket) {
 	if !ok {
 		return
 	}
-	if d, ok := p.FirstResponse[t.Priority]; ok && d > 0 {
+	add := func(d time.Duration) *time.Time {
 		due := t.CreatedAt.Add(d)
-		t.FirstResponseDue = &due
+		if p.BusinessHours {
+			due = s.policy.Calendar.AddBusiness(t.CreatedAt, d).UTC()
+		}
+		return &due
+	}
+	if d, ok := p.FirstResponse[t.Priority]; ok && d > 0 {
+		t.FirstResponseDue = add(d)
 	}
 	if d, ok := p.Resolution[t.Priority]; ok && d > 0 {
-		due := t.CreatedAt.Add(d)
-		t.ResolutionDue = &due
+		t.ResolutionDue = add(d)
 	}
 }
 

@@ -54,12 +54,16 @@ type Policy struct {
 	AckTimeout    map[Priority]time.Duration // per priority; missing means no ack clock
 	TransferOffer time.Duration              // how long a handoff offer stays open
 	Plans         map[string]PlanSLA         // SLA targets per org plan; "default" for tickets without a plan
+	// Calendar is the business hours (and holidays) that plans with
+	// BusinessHours count in.
+	Calendar routing.Calendar
 }
 
 // PlanSLA are the targets of one plan, per priority.
 type PlanSLA struct {
 	FirstResponse map[Priority]time.Duration
 	Resolution    map[Priority]time.Duration
+	BusinessHours bool // clocks run only within Policy.Calendar
 }
 
 // Options configure a Service.

@@ -219,3 +219,29 @@ func waitRedis(t *testing.T, addr string) {
 	}
 	t.Fatalf("redis-server on %s not ready", addr)
 }
+
+// TestSIGTERMDrainsAndExitsZero: the real binary finishes in-flight
+// requests on SIGTERM and exits 0.
+func TestSIGTERMDrainsAndExitsZero(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := intakeBinary(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	p := startProcess(t, bin, "serve", "--addr", addr, "--store", "sqlite:"+filepath.Join(t.TempDir(), "intake.db"))
+	waitHTTP(t, "http://"+addr+"/healthz")
+	cl := newAPIClient("http://"+addr, "", 1)
+	var tk ownership.Ticket
+	_, err := cl.do(context.Background(), "POST", "/api/v1/tickets", map[string]any{"subject": "before SIGTERM", "contact": map[string]string{"email": "a@b.test"}}, &tk)
+	require.NoError(t, err)
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	done := make(chan error, 1)
+	go func() { done <- p.cmd.Wait() }()
+	select {
+	case err := <-done:
+		require.NoError(t, err, "exit status after SIGTERM")
+		require.Equal(t, 0, p.cmd.ProcessState.ExitCode())
+	case <-time.After(30 * time.Second):
+		t.Fatal("intake did not exit within 30s of SIGTERM")
+	}
+}

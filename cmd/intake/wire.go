@@ -50,6 +50,10 @@ func build(cfg *configs.Config) (*wiring, error) {
 			Phones: c.Phones, SlackUser: c.SlackUser, Org: c.Org})
 	}
 	w.opts.Policy = policy(cfg)
+	w.opts.Policy.Calendar = routing.Calendar{Hours: rc.BusinessHours, Holidays: map[string]bool{}}
+	for _, d := range cfg.SLA.Holidays {
+		w.opts.Policy.Calendar.Holidays[d] = true
+	}
 	for _, t := range cfg.API.Tokens {
 		w.tokens = append(w.tokens, api.Token{Name: t.Name, Secret: t.Token.Value(), Role: t.Role, Rep: t.Rep})
 	}
@@ -73,7 +77,8 @@ func policy(cfg *configs.Config) ownership.Policy {
 		string(configs.PlanPrepaid):  cfg.SLA.Plans.Prepaid,
 	}
 	for name, ps := range plans {
-		sla := ownership.PlanSLA{FirstResponse: map[ownership.Priority]time.Duration{}, Resolution: map[ownership.Priority]time.Duration{}}
+		sla := ownership.PlanSLA{FirstResponse: map[ownership.Priority]time.Duration{}, Resolution: map[ownership.Priority]time.Duration{},
+			BusinessHours: ps.BusinessHours}
 		for _, pr := range priorities {
 			if d := ps.FirstResponse.For(string(pr)); d > 0 {
 				sla.FirstResponse[pr] = d
