@@ -220,7 +220,7 @@ type SLA struct {
 	// Holidays are dates (YYYY-MM-DD, in the business hours' zone) on which
 	// business-hours SLA clocks stand still.
 	Holidays []string `yaml:"holidays,omitempty" json:"holidays,omitempty"`
-	Plans         Plans    `yaml:"plans" json:"plans"`
+	Plans    Plans    `yaml:"plans" json:"plans"`
 }
 
 // Targets are durations by ticket priority. Zero means none (for plan

@@ -144,4 +144,3 @@ func (c *ledgerCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.byChannel, prometheus.GaugeValue, float64(n), channel)
 	}
 }
-

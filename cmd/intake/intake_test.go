@@ -145,3 +145,18 @@ func TestAuditFindsUnownedTicket(t *testing.T) {
 	require.Contains(t, stdout.String(), "(no owner)")
 	require.True(t, strings.Contains(stdout.String(), "FAIL"))
 }
+
+func TestStoreURLsNeverLeakPasswords(t *testing.T) {
+	for _, raw := range []string{"redis://:s3cr3t@127.0.0.1:1/0", "redis://user:s3cr3t pass@host:1", "redis://:s3cr3t%zz@host", "s3cr3t"} {
+		err := serve(context.Background(), serveFlags{addr: "127.0.0.1:0", store: raw}, discardLogger(), nil)
+		require.Error(t, err)
+		require.NotContains(t, err.Error(), "s3cr3t", raw)
+	}
+	require.Equal(t, "redis://10.0.0.1:6379", redact("redis://:s3cr3t@10.0.0.1:6379/0?prefix=x"))
+}
+
+func TestShortAdminTokenRefused(t *testing.T) {
+	t.Setenv("INTAKE_ADMIN_TOKEN", "short")
+	err := serve(context.Background(), serveFlags{addr: "127.0.0.1:0", store: "sqlite:" + filepath.Join(t.TempDir(), "x.db")}, discardLogger(), nil)
+	require.ErrorContains(t, err, "INTAKE_ADMIN_TOKEN is 5 characters")
+}

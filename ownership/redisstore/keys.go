@@ -20,6 +20,15 @@ import (
 // shard handles far more writes per second than any helpdesk produces.
 // Several installations (prefixes) do spread over the cluster.
 //
+// To use a cluster, open the store with cluster=true in the URL, naming
+// any number of seed nodes (the host of the URL plus addr= parameters):
+//
+//	redis://[user:pass@]10.0.0.1:6379?cluster=true&addr=10.0.0.2:6379&addr=10.0.0.3:6379&prefix=acme
+//
+// The client then follows the cluster's slot map (MOVED/ASK redirects);
+// without cluster=true it talks to the one node named, which answers MOVED
+// for every slot it does not own.
+//
 //	{p}:schema              string  layout version ("1")
 //	{p}:seq                 string  last ticket number handed out (INCR)
 //	{p}:t:<n>               hash    ticket n: v (version), owner, status,
@@ -33,7 +42,12 @@ import (
 //	{p}:op:<token>          string  ticket id; TTL opTTL. Written by every
 //	                                create under a random per-call token, so
 //	                                a create re-sent by go-redis after a lost
-//	                                reply answers created = true again
+//	                                reply answers created = true again, and
+//	                                by every update under its OpID (a random
+//	                                "auto:<token>" when the caller gave none),
+//	                                so an update re-sent after a lost reply is
+//	                                a replay even if other updates of the
+//	                                ticket came in between
 //	{p}:idx:all             zset    every ticket; member = score = n
 //	{p}:idx:status:<s>      zset    tickets by status
 //	{p}:idx:owner:<rep>     zset    tickets by owner (none for owner "")
@@ -56,8 +70,8 @@ import (
 // DefaultPrefix is the key prefix used when the URL has no prefix parameter.
 const DefaultPrefix = "intake"
 
-// opTTL bounds how long a create's retry token is kept. go-redis retries
-// within seconds; a day is generous.
+// opTTL bounds how long a create's retry token and an update's OpID are
+// kept. go-redis retries within seconds; a day is generous.
 const opTTL = 24 * 60 * 60 // seconds
 
 var prefixRE = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)

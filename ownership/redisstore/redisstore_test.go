@@ -1,14 +1,21 @@
 package redisstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	mrand "math/rand/v2"
+	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,6 +35,16 @@ func testAddr() string {
 	return "127.0.0.1:6379"
 }
 
+// skipOrFail skips the test with a loud message, or fails it when
+// INTAKE_REQUIRE_REDIS=1.
+func skipOrFail(tb testing.TB, msg string) {
+	tb.Helper()
+	if os.Getenv("INTAKE_REQUIRE_REDIS") == "1" {
+		tb.Fatal(msg)
+	}
+	tb.Skip(msg)
+}
+
 // testClient returns a raw client to the test Redis, or skips the test
 // (fails it when INTAKE_REQUIRE_REDIS=1) if Redis cannot be reached.
 func testClient(tb testing.TB) *redis.Client {
@@ -37,20 +54,23 @@ func testClient(tb testing.TB) *redis.Client {
 	defer cancel()
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		_ = rdb.Close()
-		msg := fmt.Sprintf("!!! Redis not reachable at %s (%v): redisstore tests NOT RUN; set INTAKE_TEST_REDIS_ADDR, or INTAKE_REQUIRE_REDIS=1 to fail instead", testAddr(), err)
-		if os.Getenv("INTAKE_REQUIRE_REDIS") == "1" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
+		skipOrFail(tb, fmt.Sprintf("!!! Redis not reachable at %s (%v): redisstore tests NOT RUN; set INTAKE_TEST_REDIS_ADDR, or INTAKE_REQUIRE_REDIS=1 to fail instead", testAddr(), err))
 	}
 	return rdb
 }
 
-// newTestStore opens a store under a fresh random prefix and deletes its
-// keys when the test ends.
+// newTestStore opens a store on the test Redis under a fresh random prefix
+// and deletes its keys when the test ends.
 func newTestStore(tb testing.TB) (*Store, string) {
 	tb.Helper()
-	rdb := testClient(tb)
+	return openTestStore(tb, testClient(tb), "redis://"+testAddr()+"/0")
+}
+
+// openTestStore opens a store at baseURL (no query, or one without prefix)
+// under a fresh random prefix; rdb, which it closes, deletes the prefix's
+// keys when the test ends.
+func openTestStore(tb testing.TB, rdb redis.UniversalClient, baseURL string) (*Store, string) {
+	tb.Helper()
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	prefix := "test-" + hex.EncodeToString(b[:])
@@ -58,14 +78,20 @@ func newTestStore(tb testing.TB) (*Store, string) {
 		deleteKeys(tb, rdb, prefix)
 		_ = rdb.Close()
 	})
-	s, err := Open(context.Background(), storeURL(prefix), nil)
+	sep := "?"
+	if strings.Contains(baseURL, "?") {
+		sep = "&"
+	}
+	s, err := Open(context.Background(), baseURL+sep+"prefix="+prefix, nil)
 	require.NoError(tb, err)
 	return s, prefix
 }
 
 func storeURL(prefix string) string { return "redis://" + testAddr() + "/0?prefix=" + prefix }
 
-func deleteKeys(tb testing.TB, rdb *redis.Client, prefix string) {
+// deleteKeys deletes every key of prefix. They share one slot, so one DEL
+// per batch works on a cluster too.
+func deleteKeys(tb testing.TB, rdb redis.UniversalClient, prefix string) {
 	ctx := context.Background()
 	keys := scanKeys(tb, rdb, prefix)
 	for len(keys) > 0 {
@@ -78,13 +104,33 @@ func deleteKeys(tb testing.TB, rdb *redis.Client, prefix string) {
 	}
 }
 
-func scanKeys(tb testing.TB, rdb *redis.Client, prefix string) []string {
-	var keys []string
-	it := rdb.Scan(context.Background(), 0, "{"+prefix+"}:*", 1000).Iterator()
-	for it.Next(context.Background()) {
-		keys = append(keys, it.Val())
+// scanKeys returns every key of prefix; on a cluster it scans every master
+// (only the one owning the prefix's slot has any).
+func scanKeys(tb testing.TB, rdb redis.UniversalClient, prefix string) []string {
+	ctx := context.Background()
+	var (
+		mu   sync.Mutex
+		keys []string
+	)
+	scan := func(ctx context.Context, c *redis.Client) error {
+		it := c.Scan(ctx, 0, "{"+prefix+"}:*", 1000).Iterator()
+		for it.Next(ctx) {
+			mu.Lock()
+			keys = append(keys, it.Val())
+			mu.Unlock()
+		}
+		return it.Err()
 	}
-	if err := it.Err(); err != nil {
+	var err error
+	switch c := rdb.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, scan)
+	case *redis.Client:
+		err = scan(ctx, c)
+	default:
+		err = fmt.Errorf("scan: unsupported client %T", rdb)
+	}
+	if err != nil {
 		tb.Errorf("scan %s: %v", prefix, err)
 	}
 	return keys
@@ -97,26 +143,232 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestCluster(t *testing.T) {
+	ctx := context.Background()
+	addrs := startCluster(t)
+	base := "redis://" + addrs[0] + "?cluster=true&addr=" + addrs[1] + "&addr=" + addrs[2]
+	newClient := func() redis.UniversalClient { return redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs}) }
+
+	// Without cluster=true, a prefix whose slot another node owns fails
+	// with MOVED; with it, the same prefix works.
+	var moved string
+	for i := 0; i < 30 && moved == ""; i++ {
+		prefix := fmt.Sprintf("moved-%d", i)
+		if _, err := Open(ctx, "redis://"+addrs[0]+"?prefix="+prefix, nil); err != nil && strings.Contains(err.Error(), "MOVED") {
+			moved = prefix
+		}
+	}
+	require.NotEmpty(t, moved, "no prefix hashed to another node")
+	s, err := Open(ctx, base+"&prefix="+moved, nil)
+	require.NoError(t, err)
+	_, _, err = s.CreateTicket(ctx, ownership.CreateRequest{Ticket: sampleTicket("dana")})
+	require.NoError(t, err)
+	_, fsync, err := s.Durability(ctx)
+	require.NoError(t, err, "durability on a cluster")
+	require.Contains(t, []string{"always", "everysec", "no"}, fsync)
+	require.NoError(t, s.Close())
+	deleteKeys(t, newClient(), moved)
+
+	storetest.RunTests(t, func(t *testing.T) ownership.Store {
+		s, _ := openTestStore(t, newClient(), base)
+		return s
+	})
+}
+
+// startCluster starts a 3-master Redis Cluster from the redis-server binary
+// on free ports and returns its node addresses; the nodes are killed when
+// the test ends.
+func startCluster(t *testing.T) []string {
+	server, err1 := exec.LookPath("redis-server")
+	cli, err2 := exec.LookPath("redis-cli")
+	if err1 != nil || err2 != nil {
+		skipOrFail(t, "!!! redis-server or redis-cli not in PATH: Redis Cluster test NOT RUN; set INTAKE_REQUIRE_REDIS=1 to fail instead")
+	}
+	dir := t.TempDir()
+	var addrs []string
+	for range 3 {
+		p := freeClusterPort(t)
+		cmd := exec.Command(server, "--port", p, "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+			"--cluster-config-file", filepath.Join(dir, "nodes-"+p+".conf"), "--save", "", "--appendonly", "no", "--dir", dir)
+		require.NoError(t, cmd.Start())
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		addrs = append(addrs, "127.0.0.1:"+p)
+	}
+	nodeInfo := func(addr string) string {
+		c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+		defer c.Close()
+		return c.ClusterInfo(context.Background()).Val()
+	}
+	for _, a := range addrs {
+		require.Eventually(t, func() bool { return nodeInfo(a) != "" }, 5*time.Second, 20*time.Millisecond, "node %s did not start", a)
+	}
+	out, err := exec.Command(cli, append(append([]string{"--cluster", "create"}, addrs...), "--cluster-replicas", "0", "--cluster-yes")...).CombinedOutput()
+	require.NoError(t, err, "redis-cli --cluster create: %s", out)
+	require.Eventually(t, func() bool {
+		return !slices.ContainsFunc(addrs, func(a string) bool { return !strings.Contains(nodeInfo(a), "cluster_state:ok") })
+	}, 10*time.Second, 50*time.Millisecond, "cluster_state never became ok")
+	return addrs
+}
+
+// freeClusterPort returns a free port P whose cluster bus port P+10000 is
+// free as well.
+func freeClusterPort(t *testing.T) string {
+	for range 100 {
+		p := 20000 + mrand.IntN(20000)
+		l1, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			continue
+		}
+		l2, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+10000))
+		_ = l1.Close()
+		if err != nil {
+			continue
+		}
+		_ = l2.Close()
+		return strconv.Itoa(p)
+	}
+	t.Fatal("no free port pair for a cluster node")
+	return ""
+}
+
 func TestParseURL(t *testing.T) {
-	opts, prefix, err := parseURL("redis://127.0.0.1:6380/2?prefix=acme&dial_timeout=3s")
+	tg, err := parseURL("redis://127.0.0.1:6380/2?prefix=acme&dial_timeout=3s")
 	require.NoError(t, err)
-	require.Equal(t, "acme", prefix)
-	require.Equal(t, "127.0.0.1:6380", opts.Addr)
-	require.Equal(t, 2, opts.DB)
-	require.Equal(t, 3*time.Second, opts.DialTimeout)
+	require.Nil(t, tg.cluster)
+	require.Equal(t, "acme", tg.prefix)
+	require.Equal(t, "127.0.0.1:6380", tg.single.Addr)
+	require.Equal(t, 2, tg.single.DB)
+	require.Equal(t, 3*time.Second, tg.single.DialTimeout)
+	require.Equal(t, "redis://127.0.0.1:6380", tg.display)
 
-	_, prefix, err = parseURL("redis://127.0.0.1:6379/0")
+	tg, err = parseURL("redis://127.0.0.1:6379/0?cluster=false")
 	require.NoError(t, err)
-	require.Equal(t, DefaultPrefix, prefix)
+	require.Nil(t, tg.cluster)
+	require.Equal(t, DefaultPrefix, tg.prefix)
 
-	_, _, err = parseURL("redis://127.0.0.1:6379/0?bogus=1")
-	require.Error(t, err)
+	tg, err = parseURL("redis://ops:pw@10.0.0.1:7000/0?cluster=true&addr=10.0.0.2:7001&prefix=acme&addr=10.0.0.3:7002&dial_timeout=2s")
+	require.NoError(t, err)
+	require.Nil(t, tg.single)
+	require.Equal(t, []string{"10.0.0.1:7000", "10.0.0.2:7001", "10.0.0.3:7002"}, tg.cluster.Addrs)
+	require.Equal(t, "ops", tg.cluster.Username)
+	require.Equal(t, "pw", tg.cluster.Password)
+	require.Equal(t, 2*time.Second, tg.cluster.DialTimeout)
+	require.Equal(t, "acme", tg.prefix)
+	require.Equal(t, "redis://10.0.0.1:7000", tg.display)
+
+	for _, bad := range []string{
+		"redis://127.0.0.1:6379/0?bogus=1",
+		"redis://127.0.0.1:7000/1?cluster=true",
+		"redis://127.0.0.1:7000?cluster=true&db=1",
+		"redis://127.0.0.1:7000?cluster=maybe",
+		"unix:///tmp/redis.sock?cluster=true",
+	} {
+		_, err := parseURL(bad)
+		require.Error(t, err, bad)
+	}
 	for _, bad := range []string{"", "a{b", "a}b", "a*", "a b"} {
 		_, err := newKeys(bad)
 		require.Error(t, err, "prefix %q", bad)
 	}
 	_, err = Open(context.Background(), "redis://127.0.0.1:6379/0?prefix=a%7Bb", nil)
 	require.Error(t, err)
+}
+
+// TestOpenHidesSecrets checks that no error or log line of Open repeats the
+// URL's password, whole or in part, for URLs that are malformed or that
+// fail later.
+func TestOpenHidesSecrets(t *testing.T) {
+	const secret = "s3cr3t"
+	for _, tc := range []struct{ url, shown string }{
+		{"redis://:s3cr3t pass@db.example:6379/0", "redis://db.example:6379"},    // space in userinfo
+		{"redis://:s3cr3t%zz@db.example:6379/0", "redis://db.example:6379"},      // bad escape
+		{"redis://ops:s3cr3t\x7f@db.example:6379", "redis://db.example:6379"},    // control character
+		{"redis://ops:s3cr3t/x@db.example:6379/0", unparseable},                  // unescaped '/' cuts the host short
+		{"redis://:s3cr3t?x@db.example:6379", unparseable},                       // unescaped '?'
+		{"redis://:s3cr3t#x@db.example:6379", unparseable},                       // unescaped '#'
+		{"redis://:1234/s3cr3t@db.example:6379", unparseable},                    // … even when the rest parses
+		{"redis://:s3cr3t@db.example:notaport/0", "redis://db.example:notaport"}, // bad port
+		{"redis://:s3cr3t@db.example:6379/zero", "redis://db.example:6379"},      // bad database (go-redis)
+		{"redis://:s3cr3t@db.example:6379/0?bogus=1", "redis://db.example:6379"},
+		{"redis://:s3cr3t@db.example:6379/0?dial_timeout=s3cr3t", "redis://db.example:6379"},
+		{"redis://:s3cr3t@db.example:6379/3?cluster=true", "redis://db.example:6379"},
+		{"redis://:s3cr3t@db.example:6379?cluster=true&addr=nope", "redis://db.example:6379"},
+		{"foo://:s3cr3t@db.example:6379", "foo://db.example:6379"},
+		{"unix://:s3cr3t@/tmp/redis.sock?db=x", "unix:///tmp/redis.sock"},
+		{":s3cr3t@db.example:6379", unparseable},
+		{"redis://:s3cr3t@db.example:6379/0?prefix=a%7Bb", "redis://db.example:6379"},           // bad prefix
+		{"redis://:s3cr3t@127.0.0.1:1/0?dial_timeout=1s&max_retries=-1", "redis://127.0.0.1:1"}, // ping fails
+	} {
+		var logs bytes.Buffer
+		logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		_, err := Open(context.Background(), tc.url, logger)
+		require.Error(t, err, tc.url)
+		require.NotContains(t, err.Error(), secret, tc.url)
+		require.NotContains(t, logs.String(), secret, tc.url)
+		require.Contains(t, err.Error(), "open "+tc.shown+":", tc.url)
+		t.Logf("%s\n\t→ %v", tc.url, err)
+	}
+}
+
+// TestUpdateReplayAfterOtherUpdate: replica A's update is applied but its
+// reply is lost, replica B updates the ticket, then A's script is sent
+// again. The resend is a replay (the current ticket, nothing written), not
+// a conflict.
+func TestUpdateReplayAfterOtherUpdate(t *testing.T) {
+	ctx := context.Background()
+	s, prefix := newTestStore(t)
+	defer s.Close()
+	tk, _, err := s.CreateTicket(ctx, ownership.CreateRequest{Ticket: sampleTicket("dana")})
+	require.NoError(t, err)
+
+	a := tk
+	a.Owner = "lee"
+	reqA := ownership.UpdateRequest{Ticket: a, OpID: "a",
+		Events: []ownership.Event{{Type: ownership.EventAssigned, Actor: "maria", From: "dana", To: "lee"}}}
+	v2, err := s.UpdateTicket(ctx, reqA)
+	require.NoError(t, err)
+	require.Equal(t, int64(2), v2.Version)
+
+	b := v2
+	b.Status = ownership.StatusPending
+	reqB := ownership.UpdateRequest{Ticket: b, OpID: "b",
+		Events: []ownership.Event{{Type: ownership.EventStatus, Actor: "lee", From: "open", To: "pending"}}}
+	v3, err := s.UpdateTicket(ctx, reqB)
+	require.NoError(t, err)
+	require.Equal(t, int64(3), v3.Version)
+
+	again, err := s.UpdateTicket(ctx, reqA)
+	require.NoError(t, err, "A re-sent after B's update is a replay, not a conflict")
+	require.Equal(t, v3, again, "a replay answers with the current ticket")
+	reqA.Ticket.Version = 0 // a caller retrying without the version
+	again, err = s.UpdateTicket(ctx, reqA)
+	require.NoError(t, err)
+	require.Equal(t, v3, again)
+
+	evs, err := s.Events(ctx, tk.ID)
+	require.NoError(t, err)
+	require.Len(t, evs, 2, "A's and B's events, once each")
+	require.Equal(t, "lee", evs[0].To)
+	require.Equal(t, "pending", evs[1].To)
+	st, err := s.RepStates(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 0, st["dana"].Open)
+	require.Equal(t, 1, st["lee"].Open)
+
+	rdb := testClient(t)
+	defer rdb.Close()
+	ttl, err := rdb.TTL(ctx, "{"+prefix+"}:op:a").Result()
+	require.NoError(t, err)
+	require.True(t, ttl > 23*time.Hour && ttl <= 24*time.Hour, "op key TTL %v", ttl)
+
+	// An OpID reused on another ticket is not a replay of the first change.
+	other, _, err := s.CreateTicket(ctx, ownership.CreateRequest{Ticket: sampleTicket("dana")})
+	require.NoError(t, err)
+	other.Owner = "kim"
+	got, err := s.UpdateTicket(ctx, ownership.UpdateRequest{Ticket: other, OpID: "a"})
+	require.NoError(t, err)
+	require.Equal(t, int64(2), got.Version)
+	require.Equal(t, "kim", got.Owner)
 }
 
 func TestSchemaVersion(t *testing.T) {

@@ -103,7 +103,9 @@ func (s *Store) updateCall(req ownership.UpdateRequest) (call, error) {
 		return call{}, fmt.Errorf("redisstore: update ticket %s: encode: %w", t.ID, err)
 	}
 	// Without an OpID a go-redis retry of a lost reply would look like a
-	// conflict; a random one makes the resent script a replay instead.
+	// conflict; a random one makes the resent script a replay instead. The
+	// script records the OpID under {p}:op:<opid> for opTTL, so the resent
+	// script is a replay even when other updates came in between.
 	opID := req.OpID
 	if opID == "" {
 		tok, err := newToken()
@@ -116,11 +118,11 @@ func (s *Store) updateCall(req ownership.UpdateRequest) (call, error) {
 	if req.DedupKey != "" {
 		dedupKey, hasDedup = s.k.dedup(req.DedupKey), "1"
 	}
-	ks := append([]string{s.k.ticket(n), s.k.events(n), s.k.ticketIdx(n), s.k.load(), s.k.lastAssigned(), dedupKey},
-		s.k.indexes(t)...)
+	ks := append([]string{s.k.ticket(n), s.k.events(n), s.k.ticketIdx(n), s.k.load(), s.k.lastAssigned(), dedupKey,
+		s.k.op(opID)}, s.k.indexes(t)...)
 	args := []any{hasDedup, opID, strconv.FormatInt(expected, 10), strconv.FormatInt(t.Version, 10),
 		strconv.FormatInt(n, 10), t.ID, t.Owner, string(t.Status), flag(t.Status.Active()),
-		capacity(req.OwnerCapacity), nanos(t), string(js)}
+		capacity(req.OwnerCapacity), nanos(t), string(js), opTTL}
 	if args, err = appendEvents(args, req.Events); err != nil {
 		return call{}, fmt.Errorf("redisstore: update ticket %s: %w", t.ID, err)
 	}

@@ -1,12 +1,18 @@
 -- update: compare-and-set one ticket, move its indexes and load, append its
--- events, in one atomic step. Safe to run twice with the same arguments:
--- the ticket remembers the OpID of its last update (field lastop) and a
--- second run answers with the current ticket without writing.
+-- events, in one atomic step. Safe to run again with the same arguments at
+-- any later time (go-redis re-sends a script whose reply was lost, possibly
+-- after other replicas updated the ticket): every applied update records
+-- its OpID in its own key {p}:op:<opid> (value: the ticket id, TTL ARGV[13])
+-- and in the ticket's lastop field, and a re-run whose OpID is recorded for
+-- this ticket answers with the current ticket without writing. The op key is
+-- what makes a replay safe after a later update by someone else; lastop
+-- still catches the latest update's replay once the op key has expired.
 --
 -- KEYS[1] {p}:t:<n>        KEYS[2] {p}:ev:<n>      KEYS[3] {p}:t:<n>:idx
 -- KEYS[4] {p}:load         KEYS[5] {p}:lastassigned
 -- KEYS[6] {p}:dedup:<key> (KEYS[1] again when none)
--- KEYS[7..] the index zsets the new state belongs in
+-- KEYS[7] {p}:op:<opid>
+-- KEYS[8..] the index zsets the new state belongs in
 -- ARGV[1] "1" when KEYS[6] is a dedup key        ARGV[2] op id (never "")
 -- ARGV[3] expected version  ARGV[4] new version   ARGV[5] number n
 -- ARGV[6] id T-<n>          ARGV[7] new owner     ARGV[8] new status
@@ -14,7 +20,8 @@
 -- ARGV[10] owner capacity (0 = unchecked; checked only when the owner changes)
 -- ARGV[11] assigned-at unix nanos, "" when unset
 -- ARGV[12] the new ticket JSON (version already ARGV[4])
--- ARGV[13..] events JSON minus their leading '{"seq":0,'
+-- ARGV[13] op key TTL seconds
+-- ARGV[14..] events JSON minus their leading '{"seq":0,'
 --
 -- Replies: {'OK', json}; {'REPLAY', json} (the op was applied before; json
 -- is the current ticket); {'NOTFOUND'}; {'DUP'}; {'CONFLICT'}; {'FULL'}.
@@ -23,7 +30,9 @@ local cur = redis.call('HMGET', KEYS[1], 'v', 'owner', 'active', 'lastop', 'json
 if not cur[1] then
   return {'NOTFOUND'}
 end
-if cur[4] == ARGV[2] then
+-- The op key must name this ticket: an OpID a caller reused on another
+-- ticket is not a replay of this change.
+if cur[4] == ARGV[2] or redis.call('GET', KEYS[7]) == ARGV[6] then
   return {'REPLAY', cur[5]}
 end
 if ARGV[1] == '1' and redis.call('EXISTS', KEYS[6]) == 1 then
@@ -54,7 +63,7 @@ end
 
 local n = ARGV[5]
 local want = {}
-for i = 7, #KEYS do
+for i = 8, #KEYS do
   want[KEYS[i]] = true
 end
 for _, k in ipairs(redis.call('SMEMBERS', KEYS[3])) do
@@ -63,14 +72,14 @@ for _, k in ipairs(redis.call('SMEMBERS', KEYS[3])) do
     redis.call('SREM', KEYS[3], k)
   end
 end
-for i = 7, #KEYS do
+for i = 8, #KEYS do
   redis.call('ZADD', KEYS[i], n, n)
   redis.call('SADD', KEYS[3], KEYS[i])
 end
 
 local base = redis.call('LLEN', KEYS[2])
-for i = 13, #ARGV do
-  redis.call('RPUSH', KEYS[2], '{"seq":' .. (base + i - 12) .. ',' .. ARGV[i])
+for i = 14, #ARGV do
+  redis.call('RPUSH', KEYS[2], '{"seq":' .. (base + i - 13) .. ',' .. ARGV[i])
 end
 
 redis.call('HSET', KEYS[1], 'v', ARGV[4], 'owner', owner, 'status', ARGV[8],
@@ -78,4 +87,5 @@ redis.call('HSET', KEYS[1], 'v', ARGV[4], 'owner', owner, 'status', ARGV[8],
 if ARGV[1] == '1' then
   redis.call('SET', KEYS[6], ARGV[6])
 end
+redis.call('SET', KEYS[7], ARGV[6], 'EX', ARGV[13])
 return {'OK', ARGV[12]}
