@@ -276,6 +276,9 @@ type Twilio struct {
 	AuthToken  Secret `yaml:"auth_token" json:"auth_token"`
 	Number     string `yaml:"number" json:"number"`                       // E.164
 	APIURL     string `yaml:"api_url,omitempty" json:"api_url,omitempty"` // test seam
+	// AckTemplate is the text a new SMS ticket's customer gets back;
+	// {{ticket}} and {{owner}} (the owner's first name) are filled in.
+	AckTemplate string `yaml:"ack_template,omitempty" json:"ack_template,omitempty"`
 }
 
 // TLSMode is how a mail connection is secured.

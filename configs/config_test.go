@@ -159,6 +159,7 @@ func TestBadConfigs(t *testing.T) {
 			`bad-tls-none.yaml:5: channels.email.imap.tls: "none" would send the password in clear text; it is allowed only for a loopback addr, not "mail.northwind.example"`,
 		},
 		"bad-twilio.yaml": {
+			`bad-twilio.yaml:2: channels.twilio: needs public_url: Twilio signs its webhooks over the public URL it calls`,
 			`bad-twilio.yaml:3: channels.twilio.account_sid: an account SID starts with "AC"`,
 			`bad-twilio.yaml:4: channels.twilio.auth_token: required`,
 			`bad-twilio.yaml:5: channels.twilio.number: "5557771000" is not an E.164 phone number`,

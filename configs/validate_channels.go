@@ -36,6 +36,12 @@ func (v *validator) twilio(p string, t *Twilio) {
 		v.addf(p+".number", "%s", badPhone(t.Number))
 	}
 	v.apiURL(p+".api_url", t.APIURL)
+	if t.AckTemplate != "" && !strings.Contains(t.AckTemplate, "{{ticket}}") {
+		v.addf(p+".ack_template", "must mention {{ticket}}, so the customer learns their ticket number")
+	}
+	if v.c.PublicURL == "" {
+		v.addf(p, "needs public_url: Twilio signs its webhooks over the public URL it calls")
+	}
 }
 
 func (v *validator) email(p string, e *Email) {

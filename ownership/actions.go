@@ -74,9 +74,9 @@ func (s *Service) Transfer(ctx context.Context, a Actor, id, to, reason string, 
 	})
 }
 
-// Accept completes a handoff offered to the actor: they become the owner
+// AcceptTransfer completes a handoff offered to the actor: they become the owner
 // (and have acknowledged it). An offer past its time lapses instead.
-func (s *Service) Accept(ctx context.Context, a Actor, id string, version *int64) (Ticket, error) {
+func (s *Service) AcceptTransfer(ctx context.Context, a Actor, id string, version *int64) (Ticket, error) {
 	lapsed := false
 	t, err := s.change(ctx, "accept", id, version, func(t *Ticket, now time.Time) ([]Event, error) {
 		if t.Offer == nil || t.Offer.To != a.ID {
@@ -101,8 +101,8 @@ func (s *Service) Accept(ctx context.Context, a Actor, id string, version *int64
 	return t, err
 }
 
-// Decline refuses a handoff offered to the actor; the owner keeps the ticket.
-func (s *Service) Decline(ctx context.Context, a Actor, id, reason string) (Ticket, error) {
+// DeclineTransfer refuses a handoff offered to the actor; the owner keeps the ticket.
+func (s *Service) DeclineTransfer(ctx context.Context, a Actor, id, reason string) (Ticket, error) {
 	return s.change(ctx, "decline", id, nil, func(t *Ticket, now time.Time) ([]Event, error) {
 		if t.Offer == nil || t.Offer.To != a.ID {
 			return nil, fmt.Errorf("%w: no handoff of %s is offered to %s", ErrState, t.ID, a.ID)

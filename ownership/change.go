@@ -20,6 +20,16 @@ type mutation func(next *Ticket, now time.Time) ([]Event, error)
 // *ConflictError with the current ticket). Without it, concurrent changes
 // apply one after another: a conflict re-reads and re-applies fn.
 func (s *Service) change(ctx context.Context, action, id string, expect *int64, fn mutation) (t Ticket, err error) {
+	return s.changeWithOutbox(ctx, action, id, expect, func(t *Ticket, now time.Time) ([]Event, []OutboxItem, error) {
+		evs, err := fn(t, now)
+		return evs, nil, err
+	})
+}
+
+// changeWithOutbox is change for mutations that also queue outbound
+// messages: they are enqueued in the same atomic write as the events.
+func (s *Service) changeWithOutbox(ctx context.Context, action, id string, expect *int64,
+	fn func(*Ticket, time.Time) ([]Event, []OutboxItem, error)) (t Ticket, err error) {
 	defer func() { s.observeChange(action, err) }()
 	unlock := s.lockTicket(id)
 	defer unlock()
@@ -35,7 +45,7 @@ func (s *Service) change(ctx context.Context, action, id string, expect *int64, 
 		next := cur
 		next.Offer = cloneOffer(cur.Offer)
 		now := s.now().UTC()
-		evs, err := fn(&next, now)
+		evs, items, err := fn(&next, now)
 		if errors.Is(err, errNoChange) {
 			return cur, nil
 		}
@@ -43,7 +53,7 @@ func (s *Service) change(ctx context.Context, action, id string, expect *int64, 
 			return cur, err
 		}
 		next.UpdatedAt = now
-		t, err := s.store.UpdateTicket(ctx, UpdateRequest{Ticket: next, Events: evs, OpID: newOpID()})
+		t, err := s.store.UpdateTicket(ctx, UpdateRequest{Ticket: next, Events: evs, OpID: newOpID(), Outbox: items})
 		if errors.Is(err, ErrConflict) {
 			if expect != nil {
 				cur, gerr := s.store.Ticket(ctx, id)

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/intakehq/intake/channels"
 	"github.com/intakehq/intake/routing"
 )
 
@@ -30,6 +31,13 @@ type NewTicket struct {
 	ProviderID string
 	Handles    map[string]string
 	Actor      string // who opened it; defaults to the contact's identity
+	// Attachments of the first message (links and metadata).
+	Attachments []channels.Attachment
+	// Event is the type of the first event (message_in by default; call
+	// for a phone call).
+	Event EventType
+	// Meta is kept on the first event.
+	Meta map[string]string
 }
 
 // CreateTicket opens a ticket and gives it its owner in the same atomic
@@ -206,8 +214,13 @@ func (s *Service) buildCreate(in NewTicket, org string, d routing.Decision, capa
 		actor = firstNonEmpty(in.Contact.Email, in.Contact.Phone, in.Contact.SlackUser, "customer")
 	}
 	var evs []Event
-	if strings.TrimSpace(in.Body) != "" {
-		evs = append(evs, Event{Type: EventMessageIn, At: now, Actor: actor, Channel: in.Channel, Body: in.Body, ProviderID: in.ProviderID})
+	first := in.Event
+	if first == "" {
+		first = EventMessageIn
+	}
+	if strings.TrimSpace(in.Body) != "" || len(in.Attachments) > 0 || first != EventMessageIn {
+		evs = append(evs, Event{Type: first, At: now, Actor: actor, Channel: in.Channel, Body: in.Body, ProviderID: in.ProviderID,
+			Attachments: in.Attachments, Meta: in.Meta})
 	}
 	meta := map[string]string{"step": d.Step}
 	if d.Rule != "" {

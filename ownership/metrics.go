@@ -8,6 +8,8 @@ type Metrics struct {
 	Created   *prometheus.CounterVec // by channel and routing step
 	Fallbacks prometheus.Counter     // tickets routed to a team fallback
 	Changes   *prometheus.CounterVec // by action and result (ok, conflict, forbidden, invalid)
+	Outbound  *prometheus.CounterVec // outbox sends by channel and result (sent, retry, dead)
+	Delivery  *prometheus.CounterVec // provider delivery failures by channel and status
 }
 
 // NewMetrics creates the counters and registers them with reg.
@@ -26,7 +28,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Ownership and status changes, by action and result.",
 		}, []string{"action", "result"}),
 	}
-	reg.MustRegister(m.Created, m.Fallbacks, m.Changes)
+	m.Outbound = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "intake_outbox_sends_total",
+		Help: "Outbox send attempts by channel and result (sent, retry, dead).",
+	}, []string{"channel", "result"})
+	m.Delivery = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "intake_delivery_failures_total",
+		Help: "Outbound messages the provider reported as not delivered, by channel and status.",
+	}, []string{"channel", "status"})
+	reg.MustRegister(m.Created, m.Fallbacks, m.Changes, m.Outbound, m.Delivery)
 	return m
 }
 
@@ -39,4 +49,12 @@ func (m *Metrics) created(channel, step string) {
 
 func (m *Metrics) change(action, result string) {
 	m.Changes.WithLabelValues(action, result).Inc()
+}
+
+func (m *Metrics) delivery(channel, status string) {
+	m.Delivery.WithLabelValues(channel, status).Inc()
+}
+
+func (m *Metrics) outbound(channel, result string) {
+	m.Outbound.WithLabelValues(channel, result).Inc()
 }

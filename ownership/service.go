@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/intakehq/intake/channels"
 	"github.com/intakehq/intake/routing"
 )
 
@@ -78,6 +79,22 @@ type Options struct {
 	Now          func() time.Time // defaults to time.Now
 	Logger       *slog.Logger
 	Metrics      *Metrics // optional
+	// Contacts of the reps, for notifications and for ringing owners.
+	RepContacts map[string]RepContact
+	// Outbound are the channels the outbox can send on (those with a
+	// Replier): replies and notifications are only queued for these.
+	Outbound map[channels.Kind]bool
+	// AckTemplate is the customer auto-acknowledgement; {{ticket}} and
+	// {{owner}} (the owner's first name) are filled in.
+	AckTemplate string
+}
+
+// RepContact is how to reach a rep.
+type RepContact struct {
+	Name      string
+	Phone     string
+	Email     string
+	SlackUser string
 }
 
 // Service is the ledger's rules engine: it creates tickets with an owner and
@@ -92,6 +109,9 @@ type Service struct {
 	now    func() time.Time
 	logger *slog.Logger
 	m      *Metrics
+	reps   map[string]RepContact
+	out    map[channels.Kind]bool
+	ack    string
 
 	// createMu serialises routing decisions in this process, so
 	// least_loaded sees the load the previous decision left. Across
@@ -116,6 +136,12 @@ func NewService(opts Options) (*Service, error) {
 		now:    opts.Now,
 		logger: opts.Logger,
 		m:      opts.Metrics,
+		reps:   opts.RepContacts,
+		out:    opts.Outbound,
+		ack:    opts.AckTemplate,
+	}
+	if s.ack == "" {
+		s.ack = DefaultAckTemplate
 	}
 	if s.now == nil {
 		s.now = time.Now

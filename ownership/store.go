@@ -44,6 +44,9 @@ type CreateRequest struct {
 	// owner already has that many active (open or pending) tickets, nothing is
 	// written and ErrOwnerFull is returned.
 	OwnerCapacity int
+	// Outbox items are enqueued in the same atomic write (State pending);
+	// an item whose ID is already stored is left as it is.
+	Outbox []OutboxItem
 }
 
 // UpdateRequest replaces a ticket's state and appends events, atomically and
@@ -61,6 +64,8 @@ type UpdateRequest struct {
 	DedupKey string
 	// OwnerCapacity as in CreateRequest, checked only when the owner changes.
 	OwnerCapacity int
+	// Outbox as in CreateRequest.
+	Outbox []OutboxItem
 }
 
 // Filter selects tickets for List. Zero fields match everything.
@@ -113,6 +118,30 @@ type Store interface {
 	RepStates(ctx context.Context) (map[string]RepState, error)
 	// SetAvailability records a rep's availability.
 	SetAvailability(ctx context.Context, rep, availability string) error
+
+	// Enqueue stores outbox items (State pending) that are not stored yet;
+	// an ID already stored is left as it is.
+	Enqueue(ctx context.Context, items ...OutboxItem) error
+	// ClaimOutbox hands out up to limit items to send: pending ones due at
+	// now, and sending ones whose lease expired (a worker died). Each
+	// claimed item becomes sending, Attempts+1, LeaseUntil now+lease;
+	// oldest NextAt first. Two concurrent claims never return one item.
+	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]OutboxItem, error)
+	// FinishOutbox records how attempt number attempt of item id ended. It
+	// applies only while the item is sending with that attempt number (the
+	// claim is the fence): otherwise ErrConflict, and nothing changes.
+	FinishOutbox(ctx context.Context, id string, attempt int, r OutboxResult) error
+	// OutboxItem returns one item; ErrNotFound if unknown.
+	OutboxItem(ctx context.Context, id string) (OutboxItem, error)
+	// ListOutbox returns up to limit items in state (all states when ""),
+	// newest first.
+	ListOutbox(ctx context.Context, state string, limit int) ([]OutboxItem, error)
+	// SetFlag stores a small value under key ("" deletes it): opt-outs,
+	// provider references.
+	SetFlag(ctx context.Context, key, value string) error
+	// Flag returns the value under key, "" when there is none.
+	Flag(ctx context.Context, key string) (string, error)
+
 	// Ping reports whether the store can be reached.
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/intakehq/intake/channels"
 )
 
 // Status is where a ticket is in its life.
@@ -75,6 +77,8 @@ const (
 	EventCall        EventType = "call"
 	EventVoicemail   EventType = "voicemail"
 	EventTimeLogged  EventType = "time_logged"
+	EventDelivery    EventType = "delivery" // a delivery status of an outbound message (Meta["status"])
+	EventOptOut      EventType = "opt_out"  // the customer asked not to be texted (Meta["opted_out"] "true"/"false")
 )
 
 // Contact is the customer a ticket is for.
@@ -155,6 +159,9 @@ type Event struct {
 	ProviderID string            `json:"provider_id,omitempty"`
 	Minutes    int               `json:"minutes,omitempty"`
 	Meta       map[string]string `json:"meta,omitempty"`
+	// Attachments are links and metadata (MMS media, recordings, mail
+	// attachments), never the content.
+	Attachments []channels.Attachment `json:"attachments,omitempty"`
 }
 
 // FormatID returns the human id of ticket number n.

@@ -67,6 +67,7 @@ func Register(mux *http.ServeMux, svc *ownership.Service, opts Options) {
 	route("PATCH /api/v1/reps/{id}", h.patchRep)
 	route("GET /api/v1/summary", h.summary)
 	route("GET /api/v1/audit", h.audit)
+	route("GET /api/v1/outbox", h.outbox)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API path: "+r.Method+" "+r.URL.Path)
 	})

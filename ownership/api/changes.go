@@ -66,7 +66,7 @@ func (h *handler) transfer(w http.ResponseWriter, r *http.Request, a ownership.A
 func (h *handler) accept(w http.ResponseWriter, r *http.Request, a ownership.Actor) {
 	var req versioned
 	h.change(w, r, a, &req, func() *int64 { return req.Version }, func(r *http.Request, a ownership.Actor, id string, v *int64) (ownership.Ticket, error) {
-		return h.svc.Accept(r.Context(), a, id, v)
+		return h.svc.AcceptTransfer(r.Context(), a, id, v)
 	})
 }
 
@@ -75,7 +75,7 @@ func (h *handler) decline(w http.ResponseWriter, r *http.Request, a ownership.Ac
 		Reason string `json:"reason"`
 	}
 	h.change(w, r, a, &req, func() *int64 { return nil }, func(r *http.Request, a ownership.Actor, id string, _ *int64) (ownership.Ticket, error) {
-		return h.svc.Decline(r.Context(), a, id, req.Reason)
+		return h.svc.DeclineTransfer(r.Context(), a, id, req.Reason)
 	})
 }
 
@@ -135,22 +135,44 @@ func (h *handler) logTime(w http.ResponseWriter, r *http.Request, a ownership.Ac
 	})
 }
 
-// reply would send a message to the customer over the ticket's channel.
-// Outbound delivery arrives with the channel adapters and the outbox; until
-// a channel that can carry the reply is configured, the API says so plainly
-// and stores nothing rather than pretending to have sent it.
+// reply queues a message to the customer over the ticket's channel. An
+// Idempotency-Key header makes a retried request queue nothing twice.
 func (h *handler) reply(w http.ResponseWriter, r *http.Request, a ownership.Actor) {
 	var req struct {
 		Body string `json:"body"`
 	}
 	h.change(w, r, a, &req, func() *int64 { return nil }, func(r *http.Request, a ownership.Actor, id string, _ *int64) (ownership.Ticket, error) {
-		t, err := h.svc.Ticket(r.Context(), id)
-		if err != nil {
-			return t, err
-		}
-		return t, fmt.Errorf("%w: no outbound channel can reach the customer of %s (channel %s); configure channels.twilio, channels.email or channels.slack",
-			ownership.ErrState, t.ID, t.Channel)
+		return h.svc.Reply(r.Context(), a, id, req.Body, r.Header.Get("Idempotency-Key"))
 	})
+}
+
+type outboxResponse struct {
+	Items []ownership.OutboxItem `json:"items"`
+}
+
+// outbox lists outbound messages, e.g. ?state=dead for those that finally
+// failed. Managers only.
+func (h *handler) outbox(w http.ResponseWriter, r *http.Request, a ownership.Actor) {
+	if !a.IsManager() {
+		writeError(w, http.StatusForbidden, "the outbox is for managers")
+		return
+	}
+	state := r.URL.Query().Get("state")
+	switch state {
+	case "", ownership.OutboxPending, ownership.OutboxSending, ownership.OutboxSent, ownership.OutboxDead:
+	default:
+		writeError(w, http.StatusBadRequest, fmt.Sprintf("state %q is not one of pending, sending, sent, dead", state))
+		return
+	}
+	items, err := h.svc.Store().ListOutbox(r.Context(), state, 200)
+	if err != nil {
+		h.writeServiceError(w, r, err)
+		return
+	}
+	if items == nil {
+		items = []ownership.OutboxItem{}
+	}
+	writeJSON(w, http.StatusOK, outboxResponse{Items: items})
 }
 
 type repsResponse struct {

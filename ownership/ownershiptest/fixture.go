@@ -89,6 +89,13 @@ func Policy() ownership.Policy {
 // New builds a fixture; mutate may change the roster first.
 func New(t testing.TB, mutate ...func(*routing.Config)) *Fixture {
 	t.Helper()
+	return NewWithOptions(t, nil, mutate...)
+}
+
+// NewWithOptions is New with a chance to change the Service options (the
+// store, router and clock are set already).
+func NewWithOptions(t testing.TB, opts func(*ownership.Options), mutate ...func(*routing.Config)) *Fixture {
+	t.Helper()
 	cfg := Roster()
 	for _, m := range mutate {
 		m(&cfg)
@@ -103,13 +110,21 @@ func New(t testing.TB, mutate ...func(*routing.Config)) *Fixture {
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	c := NewClock(Start)
-	svc, err := ownership.NewService(ownership.Options{
+	o := ownership.Options{
 		Store:  store,
 		Router: router,
 		Orgs:   []ownership.Org{{ID: "acme", Plan: "managed", Domains: []string{"acme.test"}, AccountManager: "kim"}},
 		Policy: Policy(),
 		Now:    c.Now,
-	})
+		RepContacts: map[string]ownership.RepContact{
+			"dana": {Name: "Dana Whitfield", Phone: "+15551230002"}, "lee": {Name: "Lee Chen", Phone: "+15551230003"},
+			"kim": {Name: "Kim Park", Phone: "+15551230004"}, "maria": {Name: "Maria Santos", Phone: "+15551230001"},
+		},
+	}
+	if opts != nil {
+		opts(&o)
+	}
+	svc, err := ownership.NewService(o)
 	if err != nil {
 		t.Fatalf("ownership.NewService: %v", err)
 	}

@@ -57,12 +57,37 @@ import (
 //	{p}:load                hash    rep → active (open, pending) tickets owned
 //	{p}:lastassigned        hash    rep → unix nanos of the last assignment
 //	{p}:avail               hash    rep → availability
+//	{p}:ob:item:<id>        hash    outbox item <id>: json (the immutable
+//	                                part: id, channel, to, subject, body,
+//	                                purpose, created_at), ticket, state,
+//	                                attempts, next_at, lease_until,
+//	                                last_error, provider_ref, updated_at
+//	                                (times RFC 3339 with nanoseconds, "" for
+//	                                a zero time), due (next_at as unix ms),
+//	                                fin (token of the last finish call, so a
+//	                                re-sent finish is a replay)
+//	{p}:ob:due              zset    pending items; member id, score next_at
+//	                                (unix ms)
+//	{p}:ob:lease            zset    sending items; score lease_until (unix ms)
+//	{p}:ob:all              zset    every item; score created_at (unix ms)
+//	{p}:ob:state:<state>    zset    items in state (pending, sending, sent,
+//	                                dead); score created_at (unix ms)
+//	{p}:obclaim:<token>     list    id, attempts pairs a claim call handed
+//	                                out; TTL the lease. A claim re-sent by
+//	                                go-redis after a lost reply answers with
+//	                                them instead of claiming more
+//	{p}:flag:<key>          string  a flag's value (SetFlag; absent for "")
+//
+// Due and lease times are compared at millisecond granularity: an item may
+// be claimed, or its lease taken as ended, up to 1 ms early. Items with
+// equal scores go in id order.
 //
 // The scripts declare in KEYS every key the Go side can name. The keys a
 // script derives itself — the new ticket's t/ev/idx keys in create (its
-// number comes from INCR inside the script) and the old index zsets read
-// from {p}:t:<n>:idx in update — carry the same hash tag, hence the same
-// slot, which Redis Cluster allows for undeclared keys.
+// number comes from INCR inside the script), the old index zsets read
+// from {p}:t:<n>:idx in update, and the item hashes of the ids a claim
+// reads from {p}:ob:due and {p}:ob:lease — carry the same hash tag, hence
+// the same slot, which Redis Cluster allows for undeclared keys.
 //
 // User-supplied parts (<rep>, <key>, …) may contain any byte: the hash tag
 // is the first {…} of the name, which is always {p}.
@@ -100,6 +125,14 @@ func (k keys) ticketIdx(n int64) string { return k.ticket(n) + ":idx" }
 func (k keys) events(n int64) string    { return k.p + "ev:" + strconv.FormatInt(n, 10) }
 func (k keys) dedup(key string) string  { return k.p + "dedup:" + key }
 func (k keys) op(token string) string   { return k.p + "op:" + token }
+
+func (k keys) obItem(id string) string     { return k.p + "ob:item:" + id }
+func (k keys) obDue() string               { return k.p + "ob:due" }
+func (k keys) obLease() string             { return k.p + "ob:lease" }
+func (k keys) obAll() string               { return k.p + "ob:all" }
+func (k keys) obState(state string) string { return k.p + "ob:state:" + state }
+func (k keys) obClaim(token string) string { return k.p + "obclaim:" + token }
+func (k keys) flag(key string) string      { return k.p + "flag:" + key }
 
 func (k keys) idxStatus(s ownership.Status) string { return k.p + "idx:status:" + string(s) }
 func (k keys) idxOwner(rep string) string          { return k.p + "idx:owner:" + rep }

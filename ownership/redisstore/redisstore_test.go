@@ -439,35 +439,121 @@ func TestKeySlots(t *testing.T) {
 	defer s.Close()
 	want := slot("{" + prefix + "}")
 
-	create, err := s.createCall(ownership.CreateRequest{Ticket: sampleTicket("d{a}na"), DedupKey: "sms:{SM1}", Events: []ownership.Event{{Type: ownership.EventNote}}})
+	now := time.Date(2026, 3, 6, 15, 0, 0, 0, time.UTC)
+	item := func(id string) ownership.OutboxItem {
+		return ownership.OutboxItem{ID: id, Channel: "sms", To: "+1555", Body: "hi", Purpose: "reply", NextAt: now, CreatedAt: now}
+	}
+	create, err := s.createCall(ownership.CreateRequest{Ticket: sampleTicket("d{a}na"), DedupKey: "sms:{SM1}", Events: []ownership.Event{{Type: ownership.EventNote}},
+		Outbox: []ownership.OutboxItem{item("{ack}")}})
 	require.NoError(t, err)
 	next := sampleTicket("}lee")
 	next.ID, next.Version = "T-1", 1
-	update, err := s.updateCall(ownership.UpdateRequest{Ticket: next, DedupKey: "{x}", OpID: "op"})
+	update, err := s.updateCall(ownership.UpdateRequest{Ticket: next, DedupKey: "{x}", OpID: "op", Outbox: []ownership.OutboxItem{item("}reply{")}})
 	require.NoError(t, err)
-	keys := append(append([]string{}, create.keys...), update.keys...)
+	enqueue, err := s.enqueueCall([]ownership.OutboxItem{item("a{b}c")})
+	require.NoError(t, err)
+	claim, err := s.claimCall(now, time.Minute, 10)
+	require.NoError(t, err)
+	finish, err := s.finishCall("{ack}", 1, ownership.OutboxResult{State: ownership.OutboxDead, At: now})
+	require.NoError(t, err)
+	keys := slices.Concat(create.keys, update.keys, enqueue.keys, claim.keys, finish.keys)
 	keys = append(keys, s.k.ticket(1), s.k.ticketIdx(1), s.k.events(1), s.k.op("tok"), s.k.schema(), s.k.avail(),
-		s.k.idxStatus(ownership.StatusClosed), s.k.idxOwner("{"), s.k.idxContact("email:}"))
+		s.k.idxStatus(ownership.StatusClosed), s.k.idxOwner("{"), s.k.idxContact("email:}"),
+		s.k.obItem("{"), s.k.obState(ownership.OutboxSent), s.k.obClaim("tok"), s.k.flag("{f}"))
 	for _, k := range keys {
 		require.Equal(t, want, slot(k), "key %q", k)
 	}
 
-	tk, _, err := s.CreateTicket(ctx, ownership.CreateRequest{Ticket: sampleTicket("d{a}na"), DedupKey: "sms:{SM1}", Events: []ownership.Event{{Type: ownership.EventNote}}})
+	tk, _, err := s.CreateTicket(ctx, ownership.CreateRequest{Ticket: sampleTicket("d{a}na"), DedupKey: "sms:{SM1}", Events: []ownership.Event{{Type: ownership.EventNote}},
+		Outbox: []ownership.OutboxItem{item("{ack}")}})
 	require.NoError(t, err)
 	next = tk
 	next.Owner = "}lee"
-	_, err = s.UpdateTicket(ctx, ownership.UpdateRequest{Ticket: next, DedupKey: "{x}", OpID: "op", Events: []ownership.Event{{Type: ownership.EventAssigned}}})
+	_, err = s.UpdateTicket(ctx, ownership.UpdateRequest{Ticket: next, DedupKey: "{x}", OpID: "op", Events: []ownership.Event{{Type: ownership.EventAssigned}},
+		Outbox: []ownership.OutboxItem{item("}reply{")}})
 	require.NoError(t, err)
 	require.NoError(t, s.SetAvailability(ctx, "kim", "away"))
+	later := item("later}")
+	later.NextAt = now.Add(time.Hour)
+	require.NoError(t, s.Enqueue(ctx, item("a{b}c"), later))
+	got, err := s.ClaimOutbox(ctx, now, time.Minute, 3)
+	require.NoError(t, err)
+	require.Len(t, got, 3) // the third stays sending
+	require.NoError(t, s.FinishOutbox(ctx, got[0].ID, 1, ownership.OutboxResult{State: ownership.OutboxDead, At: now}))
+	require.NoError(t, s.FinishOutbox(ctx, got[1].ID, 1, ownership.OutboxResult{State: ownership.OutboxSent, At: now}))
+	require.NoError(t, s.SetFlag(ctx, "optout:{+1555}", "1"))
 	rdb := testClient(t)
 	defer rdb.Close()
 	written := scanKeys(t, rdb, prefix)
-	require.Contains(t, written, s.k.ticket(1))
-	require.Contains(t, written, s.k.events(1))
-	require.Contains(t, written, s.k.dedup("{x}"))
+	for _, k := range []string{s.k.ticket(1), s.k.events(1), s.k.dedup("{x}"), s.k.obItem("{ack}"), s.k.obItem("}reply{"), s.k.obItem("a{b}c"),
+		s.k.obDue(), s.k.obLease(), s.k.obAll(), s.k.obState(ownership.OutboxPending), s.k.obState(ownership.OutboxSent),
+		s.k.obState(ownership.OutboxDead), s.k.flag("optout:{+1555}")} {
+		require.Contains(t, written, k)
+	}
+	require.True(t, slices.ContainsFunc(written, func(k string) bool { return strings.HasPrefix(k, s.k.p+"obclaim:") }), "claim record written")
 	for _, k := range written {
 		require.Equal(t, want, slot(k), "key %q", k)
 	}
+}
+
+// TestOutboxRetryIdempotent sends the very same claim, finish and
+// enqueue-carrying create calls twice, as go-redis does when the reply to
+// the first was lost after Redis ran it.
+func TestOutboxRetryIdempotent(t *testing.T) {
+	ctx := context.Background()
+	s, prefix := newTestStore(t)
+	defer s.Close()
+	now := time.Date(2026, 3, 6, 15, 0, 0, 0, time.UTC)
+	item := func(id string, due time.Time) ownership.OutboxItem {
+		return ownership.OutboxItem{ID: id, Channel: "sms", To: "+1555", Body: "hi", Purpose: "reply", NextAt: due, CreatedAt: now}
+	}
+
+	c, err := s.createCall(ownership.CreateRequest{Ticket: sampleTicket("dana"), Outbox: []ownership.OutboxItem{item("ack", now)}})
+	require.NoError(t, err)
+	_, _, err = s.runCreate(ctx, c)
+	require.NoError(t, err)
+	_, _, err = s.runCreate(ctx, c)
+	require.NoError(t, err)
+	require.NoError(t, s.Enqueue(ctx, item("b", now.Add(time.Second)), item("c", now.Add(2*time.Second))))
+
+	claim, err := s.claimCall(now.Add(time.Minute), time.Minute, 2)
+	require.NoError(t, err)
+	first, err := s.runClaim(ctx, claim)
+	require.NoError(t, err)
+	require.Equal(t, []string{"ack", "b"}, []string{first[0].ID, first[1].ID})
+	again, err := s.runClaim(ctx, claim)
+	require.NoError(t, err)
+	require.Equal(t, first, again, "a re-sent claim answers with what it claimed")
+	it, err := s.OutboxItem(ctx, "c")
+	require.NoError(t, err)
+	require.Equal(t, ownership.OutboxPending, it.State, "and claims nothing more")
+	rdb := testClient(t)
+	defer rdb.Close()
+	ttl, err := rdb.PTTL(ctx, claim.keys[5]).Result()
+	require.NoError(t, err)
+	require.True(t, ttl > 0 && ttl <= time.Minute, "claim record TTL %v", ttl)
+
+	fin, err := s.finishCall("ack", 1, ownership.OutboxResult{State: ownership.OutboxPending, NextAt: now.Add(time.Hour), Error: "503", At: now.Add(time.Minute)})
+	require.NoError(t, err)
+	require.NoError(t, s.runFinish(ctx, fin, "ack"))
+	require.NoError(t, s.runFinish(ctx, fin, "ack"), "a re-sent finish is not a conflict")
+	it, err = s.OutboxItem(ctx, "ack")
+	require.NoError(t, err)
+	require.Equal(t, ownership.OutboxPending, it.State)
+	require.Equal(t, 1, it.Attempts)
+
+	// Once another attempt claimed the item, the earlier claim's re-send
+	// no longer hands it out.
+	got, err := s.ClaimOutbox(ctx, now.Add(2*time.Hour), time.Minute, 10)
+	require.NoError(t, err)
+	require.Len(t, got, 3) // ack (retry), b (lease ended), c
+	again, err = s.runClaim(ctx, claim)
+	require.NoError(t, err)
+	require.Empty(t, again)
+
+	n, err := rdb.ZCard(ctx, "{"+prefix+"}:ob:all").Result()
+	require.NoError(t, err)
+	require.Equal(t, int64(3), n)
 }
 
 // TestRetryIdempotent sends the very same script call twice, as go-redis

@@ -13,17 +13,36 @@ var (
 	createSrc string
 	//go:embed scripts/update.lua
 	updateSrc string
+	//go:embed scripts/outbox_lib.lua
+	outboxLibSrc string
+	//go:embed scripts/enqueue.lua
+	enqueueSrc string
+	//go:embed scripts/claim.lua
+	claimSrc string
+	//go:embed scripts/finish.lua
+	finishSrc string
 )
 
 // scripts holds a store's scripts. They live in the Store, not in package
 // variables, because a redis.Script caches its digest.
 type scripts struct {
-	create *redis.Script
-	update *redis.Script
+	create  *redis.Script
+	update  *redis.Script
+	enqueue *redis.Script
+	claim   *redis.Script
+	finish  *redis.Script
 }
 
+// newScripts builds the scripts; those that enqueue outbox items get the
+// outbox library (ob_enqueue) prepended, as Redis scripts cannot share code.
 func newScripts() scripts {
-	return scripts{create: redis.NewScript(createSrc), update: redis.NewScript(updateSrc)}
+	return scripts{
+		create:  redis.NewScript(outboxLibSrc + createSrc),
+		update:  redis.NewScript(outboxLibSrc + updateSrc),
+		enqueue: redis.NewScript(outboxLibSrc + enqueueSrc),
+		claim:   redis.NewScript(claimSrc),
+		finish:  redis.NewScript(finishSrc),
+	}
 }
 
 // Script reply tags (the first element of every reply).

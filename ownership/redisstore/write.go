@@ -48,13 +48,18 @@ func (s *Store) createCall(req ownership.CreateRequest) (call, error) {
 	if req.DedupKey != "" {
 		dedupKey, hasDedup = s.k.dedup(req.DedupKey), "1"
 	}
-	ks := append([]string{s.k.seq(), s.k.load(), s.k.lastAssigned(), opKey, dedupKey}, s.k.indexes(t)...)
+	itemKeys, itemArgs, err := s.outboxArgs(req.Outbox)
+	if err != nil {
+		return call{}, fmt.Errorf("redisstore: create ticket: %w", err)
+	}
+	ks := []string{s.k.seq(), s.k.load(), s.k.lastAssigned(), opKey, dedupKey, s.k.obDue(), s.k.obAll(), s.k.obState(ownership.OutboxPending)}
+	ks = append(append(ks, itemKeys...), s.k.indexes(t)...)
 	args := []any{s.k.p, hasDedup, t.Owner, string(t.Status), flag(t.Status.Active()),
-		capacity(req.OwnerCapacity), nanos(t), opTTL, rest}
+		capacity(req.OwnerCapacity), nanos(t), opTTL, rest, len(req.Events), len(req.Outbox)}
 	if args, err = appendEvents(args, req.Events); err != nil {
 		return call{}, fmt.Errorf("redisstore: create ticket: %w", err)
 	}
-	return call{keys: ks, args: args}, nil
+	return call{keys: ks, args: append(args, itemArgs...)}, nil
 }
 
 func (s *Store) runCreate(ctx context.Context, c call) (ownership.Ticket, bool, error) {
@@ -118,15 +123,20 @@ func (s *Store) updateCall(req ownership.UpdateRequest) (call, error) {
 	if req.DedupKey != "" {
 		dedupKey, hasDedup = s.k.dedup(req.DedupKey), "1"
 	}
-	ks := append([]string{s.k.ticket(n), s.k.events(n), s.k.ticketIdx(n), s.k.load(), s.k.lastAssigned(), dedupKey,
-		s.k.op(opID)}, s.k.indexes(t)...)
+	itemKeys, itemArgs, err := s.outboxArgs(req.Outbox)
+	if err != nil {
+		return call{}, fmt.Errorf("redisstore: update ticket %s: %w", t.ID, err)
+	}
+	ks := []string{s.k.ticket(n), s.k.events(n), s.k.ticketIdx(n), s.k.load(), s.k.lastAssigned(), dedupKey,
+		s.k.op(opID), s.k.obDue(), s.k.obAll(), s.k.obState(ownership.OutboxPending)}
+	ks = append(append(ks, itemKeys...), s.k.indexes(t)...)
 	args := []any{hasDedup, opID, strconv.FormatInt(expected, 10), strconv.FormatInt(t.Version, 10),
 		strconv.FormatInt(n, 10), t.ID, t.Owner, string(t.Status), flag(t.Status.Active()),
-		capacity(req.OwnerCapacity), nanos(t), string(js), opTTL}
+		capacity(req.OwnerCapacity), nanos(t), string(js), opTTL, len(req.Events), len(req.Outbox)}
 	if args, err = appendEvents(args, req.Events); err != nil {
 		return call{}, fmt.Errorf("redisstore: update ticket %s: %w", t.ID, err)
 	}
-	return call{keys: ks, args: args}, nil
+	return call{keys: ks, args: append(args, itemArgs...)}, nil
 }
 
 func (s *Store) runUpdate(ctx context.Context, c call, id string) (ownership.Ticket, error) {

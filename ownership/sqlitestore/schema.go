@@ -12,6 +12,13 @@ import (
 
 // migrations[i] brings the schema from version i to i+1. The full ticket is
 // kept as JSON; the columns beside it are what queries filter on.
+//
+// The outbox and flags tables were added to migration 1 itself rather than
+// as a migration 2: no version-1 file existed outside development when they
+// came (intake was unreleased), and ownership.SchemaVersion stayed 1. The
+// outbox keeps each item whole as JSON (exact times, RFC 3339 with
+// nanoseconds); next_at, lease_until and created_at are unix nanoseconds
+// (0 for a zero time), for the due, lease and listing queries only.
 var migrations = []string{
 	`CREATE TABLE tickets (
 		num     INTEGER PRIMARY KEY,
@@ -46,6 +53,24 @@ var migrations = []string{
 		id            TEXT PRIMARY KEY,
 		availability  TEXT NOT NULL DEFAULT '',
 		last_assigned INTEGER NOT NULL DEFAULT 0
+	) WITHOUT ROWID;
+	CREATE TABLE outbox (
+		id          TEXT PRIMARY KEY,
+		ticket      TEXT NOT NULL,
+		state       TEXT NOT NULL,
+		next_at     INTEGER NOT NULL,
+		lease_until INTEGER NOT NULL,
+		attempts    INTEGER NOT NULL,
+		created_at  INTEGER NOT NULL,
+		json        TEXT NOT NULL
+	);
+	CREATE INDEX outbox_due ON outbox(state, next_at, id);
+	CREATE INDEX outbox_lease ON outbox(state, lease_until);
+	CREATE INDEX outbox_created ON outbox(created_at, id);
+	CREATE INDEX outbox_state_created ON outbox(state, created_at, id);
+	CREATE TABLE flags (
+		key   TEXT PRIMARY KEY,
+		value TEXT NOT NULL
 	) WITHOUT ROWID;`,
 }
 

@@ -16,6 +16,9 @@ func (s *Store) CreateTicket(ctx context.Context, req ownership.CreateRequest) (
 	if t.Owner == "" && t.Status != ownership.StatusClosed {
 		return ownership.Ticket{}, false, ownership.ErrNoOwner
 	}
+	if err := checkItems(req.Outbox); err != nil {
+		return ownership.Ticket{}, false, fmt.Errorf("sqlite: create ticket: %w", err)
+	}
 	var existing string
 	created := false
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -46,6 +49,9 @@ func (s *Store) CreateTicket(ctx context.Context, req ownership.CreateRequest) (
 		if err := touchRep(ctx, tx, "", t); err != nil {
 			return err
 		}
+		if err := enqueueTx(ctx, tx, req.Outbox, t.ID); err != nil {
+			return err
+		}
 		created = true
 		return recordDedup(ctx, tx, req.DedupKey, t.ID)
 	})
@@ -64,6 +70,9 @@ func (s *Store) UpdateTicket(ctx context.Context, req ownership.UpdateRequest) (
 	t := req.Ticket
 	if t.Owner == "" && t.Status != ownership.StatusClosed {
 		return ownership.Ticket{}, ownership.ErrNoOwner
+	}
+	if err := checkItems(req.Outbox); err != nil {
+		return ownership.Ticket{}, fmt.Errorf("sqlite: update %s: %w", t.ID, err)
 	}
 	var replayed bool
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -115,6 +124,9 @@ func (s *Store) UpdateTicket(ctx context.Context, req ownership.UpdateRequest) (
 			return err
 		}
 		if err := touchRep(ctx, tx, owner, t); err != nil {
+			return err
+		}
+		if err := enqueueTx(ctx, tx, req.Outbox, ownership.FormatID(t.Number)); err != nil {
 			return err
 		}
 		return recordDedup(ctx, tx, req.DedupKey, t.ID)

@@ -42,6 +42,19 @@ func RunTests(t *testing.T, newStore NewStore) {
 		{"ConcurrentCreateCapacity", testConcurrentCreateCapacity},
 		{"ConcurrentCreateDedup", testConcurrentCreateDedup},
 		{"ConcurrentUpdateOneWinner", testConcurrentUpdateOneWinner},
+		{"OutboxEnqueueWithCreate", testOutboxEnqueueWithCreate},
+		{"OutboxEnqueueIdempotent", testOutboxEnqueueIdempotent},
+		{"OutboxNotEnqueuedOnConflict", testOutboxNotEnqueuedOnConflict},
+		{"OutboxClaimDueOnly", testOutboxClaimDueOnly},
+		{"OutboxClaimOrder", testOutboxClaimOrder},
+		{"OutboxLeaseExpiry", testOutboxLeaseExpiry},
+		{"OutboxFinishSent", testOutboxFinishSent},
+		{"OutboxFinishRetry", testOutboxFinishRetry},
+		{"OutboxFinishDead", testOutboxFinishDead},
+		{"OutboxFinishFence", testOutboxFinishFence},
+		{"OutboxList", testOutboxList},
+		{"OutboxConcurrentClaim", testOutboxConcurrentClaim},
+		{"Flags", testFlags},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -12,7 +12,9 @@
 -- KEYS[4] {p}:load         KEYS[5] {p}:lastassigned
 -- KEYS[6] {p}:dedup:<key> (KEYS[1] again when none)
 -- KEYS[7] {p}:op:<opid>
--- KEYS[8..] the index zsets the new state belongs in
+-- KEYS[8] {p}:ob:due       KEYS[9] {p}:ob:all      KEYS[10] {p}:ob:state:pending
+-- KEYS[11 .. 10+ni] {p}:ob:item:<id> of each outbox item
+-- KEYS[11+ni ..] the index zsets the new state belongs in
 -- ARGV[1] "1" when KEYS[6] is a dedup key        ARGV[2] op id (never "")
 -- ARGV[3] expected version  ARGV[4] new version   ARGV[5] number n
 -- ARGV[6] id T-<n>          ARGV[7] new owner     ARGV[8] new status
@@ -21,11 +23,15 @@
 -- ARGV[11] assigned-at unix nanos, "" when unset
 -- ARGV[12] the new ticket JSON (version already ARGV[4])
 -- ARGV[13] op key TTL seconds
--- ARGV[14..] events JSON minus their leading '{"seq":0,'
+-- ARGV[14] ne, the number of events       ARGV[15] ni, the number of items
+-- ARGV[16 .. 15+ne] events JSON minus their leading '{"seq":0,'
+-- ARGV[16+ne ..] the outbox items, OB_ARGS each (see outbox_lib); an item
+-- without a ticket gets ARGV[6]
 --
 -- Replies: {'OK', json}; {'REPLAY', json} (the op was applied before; json
 -- is the current ticket); {'NOTFOUND'}; {'DUP'}; {'CONFLICT'}; {'FULL'}.
 -- Nothing is written unless the reply is OK.
+local ne, ni = tonumber(ARGV[14]), tonumber(ARGV[15])
 local cur = redis.call('HMGET', KEYS[1], 'v', 'owner', 'active', 'lastop', 'json')
 if not cur[1] then
   return {'NOTFOUND'}
@@ -63,7 +69,7 @@ end
 
 local n = ARGV[5]
 local want = {}
-for i = 8, #KEYS do
+for i = 11 + ni, #KEYS do
   want[KEYS[i]] = true
 end
 for _, k in ipairs(redis.call('SMEMBERS', KEYS[3])) do
@@ -72,15 +78,17 @@ for _, k in ipairs(redis.call('SMEMBERS', KEYS[3])) do
     redis.call('SREM', KEYS[3], k)
   end
 end
-for i = 8, #KEYS do
+for i = 11 + ni, #KEYS do
   redis.call('ZADD', KEYS[i], n, n)
   redis.call('SADD', KEYS[3], KEYS[i])
 end
 
 local base = redis.call('LLEN', KEYS[2])
-for i = 14, #ARGV do
-  redis.call('RPUSH', KEYS[2], '{"seq":' .. (base + i - 13) .. ',' .. ARGV[i])
+for i = 1, ne do
+  redis.call('RPUSH', KEYS[2], '{"seq":' .. (base + i) .. ',' .. ARGV[15 + i])
 end
+
+ob_enqueue(KEYS[8], KEYS[9], KEYS[10], 11, 16 + ne, ni, ARGV[6])
 
 redis.call('HSET', KEYS[1], 'v', ARGV[4], 'owner', owner, 'status', ARGV[8],
   'active', ARGV[9], 'lastop', ARGV[2], 'json', ARGV[12])

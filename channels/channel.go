@@ -1,0 +1,114 @@
+// Package channels holds what every channel adapter shares: the normalized
+// inbound Message, the Sink adapters deliver to, the Outbound message the
+// outbox sends through a Replier, and error classes. Adapters import this
+// package and never the ledger: ownership.Service satisfies Sink.
+package channels
+
+import (
+	"context"
+	"time"
+)
+
+// Kind names a channel.
+type Kind string
+
+// Kinds.
+const (
+	SMS   Kind = "sms"
+	Voice Kind = "voice"
+	Email Kind = "email"
+	Slack Kind = "slack"
+	Web   Kind = "web"
+)
+
+// What an inbound Message is about.
+const (
+	EventMessage   = "message"   // a customer message (default)
+	EventCall      = "call"      // a call started or changed state
+	EventVoicemail = "voicemail" // a recording or its transcription
+	EventStatus    = "status"    // delivery status of one of our outbound messages
+	EventOptOut    = "opt_out"   // STOP and friends
+	EventOptIn     = "opt_in"    // START and friends
+)
+
+// Contact is who sent a message, as the channel knows them.
+type Contact struct {
+	Name      string
+	Email     string
+	Phone     string // E.164
+	SlackUser string
+}
+
+// Attachment is kept as metadata and a link, never downloaded here.
+type Attachment struct {
+	Name        string `json:"name,omitempty"`
+	ContentType string `json:"content_type,omitempty"`
+	URL         string `json:"url,omitempty"`
+	Size        int64  `json:"size,omitempty"`
+}
+
+// Message is one normalized inbound delivery.
+type Message struct {
+	Kind       Kind
+	Event      string // EventMessage when empty
+	ExternalID string // the provider's id: MessageSid, CallSid, RecordingSid+kind...
+	// ThreadKey, when set, is the dedup key of an earlier message whose
+	// ticket this one belongs to (a recording joins its call's ticket).
+	ThreadKey   string
+	From        Contact
+	To          string
+	Subject     string
+	Text        string
+	Attachments []Attachment
+	ReceivedAt  time.Time
+	Meta        map[string]string // provider details worth keeping (CallStatus, MessageStatus...)
+}
+
+// DedupKey identifies the delivery across retries: kind, event and the
+// provider's id.
+func (m Message) DedupKey() string {
+	ev := m.Event
+	if ev == "" {
+		ev = EventMessage
+	}
+	return string(m.Kind) + ":" + ev + ":" + m.ExternalID
+}
+
+// TicketRef is what the Sink tells the adapter about the ticket a message
+// landed on, so it can answer the provider (TwiML naming the ticket, a
+// <Dial> to the owner's phone).
+type TicketRef struct {
+	ID           string
+	Created      bool // a new ticket was opened
+	Duplicate    bool // the delivery was seen before; nothing was written
+	Owner        string
+	OwnerName    string
+	OwnerPhone   string
+	OwnerOnShift bool
+	OptedOut     bool // the sender has opted out of texts
+}
+
+// Sink takes ownership of inbound messages. Accept returns only after the
+// message is durably stored (or recognised as a duplicate), so the adapter
+// acknowledges the provider after it returns and answers 5xx when it fails.
+type Sink interface {
+	Accept(ctx context.Context, m Message) (TicketRef, error)
+}
+
+// Outbound is one message the outbox sends.
+type Outbound struct {
+	ID       string // outbox item id; stable across retries
+	TicketID string
+	Kind     Kind
+	To       string // phone, email address or Slack channel/user
+	Subject  string
+	Body     string
+	Purpose  string // auto_ack, reply, notify
+	Attempt  int
+}
+
+// Replier sends outbound messages for one channel. Errors are temporary
+// (retried with backoff) unless IsPermanent; a *RetryAfterError says when.
+type Replier interface {
+	Send(ctx context.Context, o Outbound) (providerRef string, err error)
+}

@@ -1,0 +1,163 @@
+package ownership
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/intakehq/intake/channels"
+)
+
+func optOutFlag(phone string) string { return "optout:sms:" + phone }
+
+// refFlag maps a provider's message id to "<outbox id> <ticket id>", so a
+// delivery status callback finds its ticket.
+func refFlag(providerRef string) string { return "ref:" + providerRef }
+
+// queueAfterIngest queues the customer's auto-acknowledgement (new SMS
+// tickets) and the owner's notification. Ids derive from the delivery, so
+// running it again (a provider retry) queues nothing twice.
+func (s *Service) queueAfterIngest(ctx context.Context, m channels.Message, key string, ref channels.TicketRef) error {
+	var items []OutboxItem
+	now := s.now().UTC()
+	if ref.Created && m.Kind == channels.SMS && s.out[channels.SMS] && !ref.OptedOut && m.From.Phone != "" {
+		body := strings.NewReplacer("{{ticket}}", ref.ID, "{{owner}}", firstName(ref.OwnerName, ref.Owner)).Replace(s.ack)
+		items = append(items, OutboxItem{ID: "ack:" + key, TicketID: ref.ID, Channel: string(channels.SMS), To: m.From.Phone,
+			Body: body, Purpose: "auto_ack", NextAt: now, CreatedAt: now, UpdatedAt: now})
+	}
+	if n, ok := s.notification(ref, m, key); ok {
+		items = append(items, n)
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	if err := s.store.Enqueue(ctx, items...); err != nil {
+		return fmt.Errorf("queue messages for %s: %w", ref.ID, err)
+	}
+	return nil
+}
+
+// notification tells the owner about new work, over the first channel that
+// can reach them (SMS to their phone, else email).
+func (s *Service) notification(ref channels.TicketRef, m channels.Message, key string) (OutboxItem, bool) {
+	rc := s.reps[ref.Owner]
+	now := s.now().UTC()
+	from := firstNonEmpty(m.From.Name, m.From.Phone, m.From.Email, m.From.SlackUser)
+	var what string
+	switch {
+	case m.Event == channels.EventVoicemail:
+		what = fmt.Sprintf("Voicemail on %s from %s", ref.ID, from)
+	case m.Event == channels.EventCall:
+		if !ref.Created {
+			return OutboxItem{}, false // the phone rings the owner; no text per call step
+		}
+		what = fmt.Sprintf("New ticket %s: call from %s", ref.ID, from)
+	case ref.Created:
+		what = fmt.Sprintf("New ticket %s (%s from %s)", ref.ID, m.Kind, from)
+	default:
+		what = fmt.Sprintf("New message on %s from %s", ref.ID, from)
+	}
+	if t := firstLine(m.Text, 120); t != "" {
+		what += ": " + t
+	}
+	item := OutboxItem{ID: "notify:" + key, TicketID: ref.ID, Body: what, Purpose: "notify", NextAt: now, CreatedAt: now, UpdatedAt: now}
+	switch {
+	case s.out[channels.SMS] && rc.Phone != "":
+		item.Channel, item.To = string(channels.SMS), rc.Phone
+	case s.out[channels.Email] && rc.Email != "":
+		item.Channel, item.To, item.Subject = string(channels.Email), rc.Email, what
+	default:
+		return OutboxItem{}, false
+	}
+	return item, true
+}
+
+func firstName(name, id string) string {
+	if f := strings.Fields(name); len(f) > 0 {
+		return f[0]
+	}
+	return id
+}
+
+// acceptOptOut records STOP / START for the sender's number, and notes it
+// on their open ticket when there is one.
+func (s *Service) acceptOptOut(ctx context.Context, m channels.Message, key string) (channels.TicketRef, error) {
+	if m.From.Phone == "" {
+		return channels.TicketRef{}, fmt.Errorf("%w: opt-out without a phone number", ErrInvalid)
+	}
+	out := m.Event == channels.EventOptOut
+	value := ""
+	if out {
+		value = "1"
+	}
+	if err := s.store.SetFlag(ctx, optOutFlag(m.From.Phone), value); err != nil {
+		return channels.TicketRef{}, err
+	}
+	s.logger.Info("sms opt-out recorded", "opted_out", out, "provider_id", m.ExternalID)
+	id, err := s.joinTarget(ctx, channels.Message{From: m.From})
+	if err != nil || id == "" {
+		return channels.TicketRef{OptedOut: out}, err
+	}
+	_, err = s.change(ctx, "opt_out", id, nil, func(t *Ticket, now time.Time) ([]Event, error) {
+		return []Event{{Type: EventOptOut, At: now, Actor: m.From.Phone, Channel: string(m.Kind), Body: m.Text,
+			ProviderID: m.ExternalID, Meta: map[string]string{"opted_out": fmt.Sprint(out)}}}, nil
+	})
+	ref, rerr := s.ref(ctx, id)
+	return ref, errors.Join(err, rerr)
+}
+
+// acceptStatus records a delivery status of one of our outbound messages
+// on its ticket. Statuses for messages we do not know are ignored.
+func (s *Service) acceptStatus(ctx context.Context, m channels.Message, key string) (channels.TicketRef, error) {
+	sid := m.Meta["message_sid"]
+	v, err := s.store.Flag(ctx, refFlag(sid))
+	if err != nil || v == "" {
+		return channels.TicketRef{}, err
+	}
+	itemID, ticketID, _ := strings.Cut(v, " ")
+	status := m.Meta["status"]
+	ev := Event{Type: EventDelivery, Actor: "system", Channel: string(m.Kind), ProviderID: sid,
+		Meta: map[string]string{"status": status, "outbox": itemID}}
+	if code := m.Meta["error_code"]; code != "" {
+		ev.Meta["error_code"] = code
+	}
+	err = s.appendOnce(ctx, ticketID, key, ev)
+	if status == "failed" || status == "undelivered" {
+		s.logger.Warn("outbound message not delivered", "ticket", ticketID, "outbox", itemID, "status", status, "error_code", m.Meta["error_code"])
+		if s.m != nil {
+			s.m.delivery(string(m.Kind), status)
+		}
+	}
+	if err != nil {
+		return channels.TicketRef{}, err
+	}
+	return s.ref(ctx, ticketID)
+}
+
+// appendOnce appends ev to ticket id unless key was recorded before.
+func (s *Service) appendOnce(ctx context.Context, id, key string, ev Event) error {
+	unlock := s.lockTicket(id)
+	defer unlock()
+	for attempt := 0; attempt < 20; attempt++ {
+		t, err := s.store.Ticket(ctx, id)
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		ev.At = now
+		next := t
+		next.UpdatedAt = now
+		_, err = s.store.UpdateTicket(ctx, UpdateRequest{Ticket: next, Events: []Event{ev}, OpID: "once:" + key, DedupKey: key})
+		switch {
+		case err == nil, errors.Is(err, ErrDuplicate):
+			return nil
+		case errors.Is(err, ErrConflict):
+			continue
+		default:
+			return err
+		}
+	}
+	return fmt.Errorf("append to %s: %w", id, ErrConflict)
+}

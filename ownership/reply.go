@@ -1,0 +1,72 @@
+package ownership
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/intakehq/intake/channels"
+)
+
+// Reply queues a message to the ticket's customer over the channel they
+// used, records it on the timeline and, the first time, as the first
+// response. key makes a retried request queue nothing twice ("" makes one
+// up). Any rep may reply.
+func (s *Service) Reply(ctx context.Context, a Actor, id, body, key string) (Ticket, error) {
+	body = strings.TrimSpace(body)
+	if body == "" {
+		return Ticket{}, fmt.Errorf("%w: a reply needs a body", ErrInvalid)
+	}
+	if len(body) > 1600 {
+		return Ticket{}, fmt.Errorf("%w: reply is %d bytes; SMS replies are limited to 1600", ErrInvalid, len(body))
+	}
+	if key == "" {
+		key = newOpID()
+	}
+	itemID := "reply:" + id + ":" + key
+	// The reply is queued in the same write that puts it on the timeline:
+	// no reply is shown as sent that the outbox does not hold.
+	return s.changeWithOutbox(ctx, "reply", id, nil, func(t *Ticket, now time.Time) ([]Event, []OutboxItem, error) {
+		if t.Status == StatusClosed {
+			return nil, nil, fmt.Errorf("%w: %s is closed", ErrState, t.ID)
+		}
+		if it, err := s.store.OutboxItem(ctx, itemID); err == nil && it.TicketID == t.ID {
+			return nil, nil, errNoChange // this request was applied before
+		}
+		kind, to, err := s.replyRoute(ctx, *t)
+		if err != nil {
+			return nil, nil, err
+		}
+		item := OutboxItem{ID: itemID, TicketID: t.ID, Channel: string(kind), To: to, Body: body, Purpose: "reply",
+			NextAt: now, CreatedAt: now, UpdatedAt: now}
+		if t.FirstResponseAt == nil {
+			t.FirstResponseAt = &now
+		}
+		ev := Event{Type: EventMessageOut, At: now, Actor: a.ID, Channel: string(kind), Body: body,
+			Meta: map[string]string{"outbox": itemID, "delivery": "queued", "to": to}}
+		return []Event{ev}, []OutboxItem{item}, nil
+	})
+}
+
+// replyRoute picks the channel and address a reply to t's customer goes to.
+func (s *Service) replyRoute(ctx context.Context, t Ticket) (channels.Kind, string, error) {
+	switch channels.Kind(t.Channel) {
+	case channels.SMS, channels.Voice:
+		if t.Contact.Phone == "" {
+			return "", "", fmt.Errorf("%w: %s has no phone number to text", ErrState, t.ID)
+		}
+		if !s.out[channels.SMS] {
+			return "", "", fmt.Errorf("%w: texting needs channels.twilio, which is not configured", ErrState)
+		}
+		v, err := s.store.Flag(ctx, optOutFlag(t.Contact.Phone))
+		if err != nil {
+			return "", "", err
+		}
+		if v != "" {
+			return "", "", fmt.Errorf("%w: the customer of %s opted out of texts (STOP); they must text START first", ErrState, t.ID)
+		}
+		return channels.SMS, t.Contact.Phone, nil
+	}
+	return "", "", fmt.Errorf("%w: no outbound channel can reach the customer of %s (channel %s) yet", ErrState, t.ID, t.Channel)
+}
