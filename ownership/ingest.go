@@ -111,7 +111,7 @@ func (s *Service) open(ctx context.Context, m channels.Message, key string) (cha
 		Subject: subject, Body: m.Text, Channel: string(m.Kind), DedupKey: key, ProviderID: m.ExternalID,
 		Contact:     Contact{Name: m.From.Name, Email: m.From.Email, Phone: m.From.Phone, SlackUser: m.From.SlackUser},
 		Attachments: m.Attachments, Event: eventType(m), Meta: m.Meta,
-		Handles:     handles(m),
+		Handles: handles(m),
 	})
 	if err != nil {
 		return channels.TicketRef{}, err

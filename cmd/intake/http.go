@@ -18,16 +18,20 @@ import (
 // newMux wires every HTTP path of DESIGN §5.
 // secureCookies says the dashboard is reached over HTTPS, so its session
 // cookie is marked Secure.
-func newMux(svc *ownership.Service, tokens []api.Token, secureCookies bool, reg *prometheus.Registry, logger *slog.Logger) http.Handler {
+func newMux(svc *ownership.Service, chans *channelSet, tokens []api.Token, secureCookies bool, reg *prometheus.Registry, logger *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	reg.MustRegister(newLedgerCollector(svc, logger))
 	api.Register(mux, svc, api.Options{Tokens: tokens, Logger: logger})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.HandleFunc("GET /readyz", readyz(svc))
+	mux.HandleFunc("GET /readyz", readyz(svc, chans.state))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	for _, ch := range []string{"twilio", "slack"} {
+		if h, ok := chans.handlers["/"+ch+"/"]; ok {
+			mux.Handle("/"+ch+"/", h)
+			continue
+		}
 		mux.HandleFunc("/"+ch+"/", func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": "channel " + ch + " is not enabled on this server"})
 		})
@@ -41,14 +45,11 @@ func newMux(svc *ownership.Service, tokens []api.Token, secureCookies bool, reg 
 
 // readyz answers 200 when the store answers, 503 otherwise, and names the
 // state of each channel.
-func readyz(svc *ownership.Service) http.HandlerFunc {
+func readyz(svc *ownership.Service, chanState map[string]string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		body := map[string]any{
-			"store":    "ok",
-			"channels": map[string]string{"twilio": "disabled", "email": "disabled", "slack": "disabled"},
-		}
+		body := map[string]any{"store": "ok", "channels": chanState}
 		code := http.StatusOK
 		if err := svc.Store().Ping(ctx); err != nil {
 			body["store"] = "unreachable"
@@ -98,9 +99,9 @@ func (s *statusRecorder) WriteHeader(code int) {
 // ledgerCollector exposes the ledger's current state as gauges, computed
 // at scrape time from the same Summary the API serves.
 type ledgerCollector struct {
-	svc                                                           *ownership.Service
-	logger                                                        *slog.Logger
-	open, unowned, ackOverdue, slaBreached, byTeam, byChannel, up *prometheus.Desc
+	svc                                                                   *ownership.Service
+	logger                                                                *slog.Logger
+	open, unowned, ackOverdue, slaBreached, byTeam, byChannel, up, outbox *prometheus.Desc
 }
 
 func newLedgerCollector(svc *ownership.Service, logger *slog.Logger) *ledgerCollector {
@@ -114,11 +115,12 @@ func newLedgerCollector(svc *ownership.Service, logger *slog.Logger) *ledgerColl
 		byTeam:      prometheus.NewDesc("intake_tickets_open_by_team", "Open or pending tickets by team.", []string{"team"}, nil),
 		byChannel:   prometheus.NewDesc("intake_tickets_open_by_channel", "Open or pending tickets by origin channel.", []string{"channel"}, nil),
 		up:          prometheus.NewDesc("intake_store_up", "1 when the last scrape could read the store.", nil, nil),
+		outbox:      prometheus.NewDesc("intake_outbox_items", "Outbound messages waiting (pending, sending) or failed for good (dead); counted up to 1000.", []string{"state"}, nil),
 	}
 }
 
 func (c *ledgerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.open, c.unowned, c.ackOverdue, c.slaBreached, c.byTeam, c.byChannel, c.up} {
+	for _, d := range []*prometheus.Desc{c.open, c.unowned, c.ackOverdue, c.slaBreached, c.byTeam, c.byChannel, c.up, c.outbox} {
 		ch <- d
 	}
 }
@@ -142,5 +144,13 @@ func (c *ledgerCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	for channel, n := range s.ByChannel {
 		ch <- prometheus.MustNewConstMetric(c.byChannel, prometheus.GaugeValue, float64(n), channel)
+	}
+	for _, state := range []string{ownership.OutboxPending, ownership.OutboxSending, ownership.OutboxDead} {
+		items, err := c.svc.Store().ListOutbox(ctx, state, 1000)
+		if err != nil {
+			c.logger.Warn("metrics: cannot read the outbox", "err", err)
+			return
+		}
+		ch <- prometheus.MustNewConstMetric(c.outbox, prometheus.GaugeValue, float64(len(items)), state)
 	}
 }

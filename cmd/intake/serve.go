@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/intakehq/intake/channels"
 	"github.com/intakehq/intake/configs"
 	"github.com/intakehq/intake/ownership"
 	"github.com/intakehq/intake/ownership/api"
@@ -88,17 +89,30 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	opts := w.opts
 	opts.Store, opts.Logger, opts.Metrics = store, logger, ownership.NewMetrics(reg)
+	opts.RepContacts = repContacts(cfg)
+	// The service and the channels need each other (channels deliver to
+	// the service; the service queues only for channels that can send), so
+	// the channels are built against a sink that forwards to the service.
+	sink := &lateSink{}
+	chans, err := buildChannels(cfg, sink, logger)
+	if err != nil {
+		return err
+	}
+	opts.Outbound = chans.outboundKinds()
+	if cfg.Channels.Twilio != nil {
+		opts.AckTemplate = cfg.Channels.Twilio.AckTemplate
+	}
 	svc, err := ownership.NewService(opts)
 	if err != nil {
 		return err
 	}
+	sink.svc = svc
 	if err := startupChecks(ctx, svc, logger); err != nil {
 		return err
 	}
-	logChannels(cfg, logger)
 
 	srv := &http.Server{
-		Handler:           newMux(svc, w.tokens, strings.HasPrefix(cfg.PublicURL, "https://"), reg, logger),
+		Handler:           newMux(svc, chans, w.tokens, strings.HasPrefix(cfg.PublicURL, "https://"), reg, logger),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -109,8 +123,12 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 	var wg sync.WaitGroup
 	sweepCtx, stopSweeps := context.WithCancel(ctx)
 	defer stopSweeps()
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); sweep(sweepCtx, svc, logger) }()
+	go func() {
+		defer wg.Done()
+		ownership.NewSender(svc, chans.repliers, ownership.SenderOptions{}).Run(sweepCtx)
+	}()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -220,14 +238,12 @@ func startupChecks(ctx context.Context, svc *ownership.Service, logger *slog.Log
 	return nil
 }
 
-func logChannels(cfg *configs.Config, logger *slog.Logger) {
-	for name, on := range map[string]bool{"twilio": cfg.Channels.Twilio != nil, "email": cfg.Channels.Email != nil, "slack": cfg.Channels.Slack != nil} {
-		if !on {
-			logger.Info("channel disabled: not configured", "channel", name)
-		} else {
-			logger.Warn("channel configured but not available in this build", "channel", name)
-		}
-	}
+// lateSink forwards to the service once it exists; webhooks are served only
+// after that.
+type lateSink struct{ svc *ownership.Service }
+
+func (l *lateSink) Accept(ctx context.Context, m channels.Message) (channels.TicketRef, error) {
+	return l.svc.Accept(ctx, m)
 }
 
 // minTokenLength is the shortest API token accepted, as in the config.
