@@ -246,3 +246,45 @@ func TestTwilioVoice(t *testing.T) {
 	require.Equal(t, 2, calls, "the call and its no-answer")
 	require.Equal(t, 1, e.count(t))
 }
+
+// TestTwilioOutbox: replies go through the outbox; a 429 is retried after
+// Retry-After and delivered once; a permanent error (21610, unsubscribed)
+// is dead-lettered, visible to managers and on the timeline.
+func TestTwilioOutbox(t *testing.T) {
+	e := newTwilioEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "intake.db"))
+	ctx := context.Background()
+	code, _ := e.post(t, "/twilio/sms", smsForm("SM00000000000000000000000000000101", "+15557770101", "VPN down"), "")
+	require.Equal(t, 200, code)
+	e.sentTo(t, "+15557770101", 1) // the auto-ack
+
+	e.twilio.FailNext(1, 429, 20429, "1")
+	_, err := e.api.do(ctx, "POST", "/api/v1/tickets/T-1/messages", map[string]any{"body": "Restarting the VPN server now."}, nil)
+	require.NoError(t, err)
+	sent := e.sentTo(t, "+15557770101", 2)
+	require.Equal(t, "Restarting the VPN server now.", sent[1].Body)
+	time.Sleep(1200 * time.Millisecond)
+	e.sentTo(t, "+15557770101", 2) // still two: the 429 attempt was not delivered, the retry was, once
+
+	e.twilio.FailTo("+15557770102", 21610)
+	code, _ = e.post(t, "/twilio/sms", smsForm("SM00000000000000000000000000000102", "+15557770102", "printer"), "")
+	require.Equal(t, 200, code)
+	var dead struct {
+		Items []ownership.OutboxItem `json:"items"`
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(dead.Items) == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		_, err = e.api.do(ctx, "GET", "/api/v1/outbox?state=dead", nil, &dead)
+		require.NoError(t, err)
+	}
+	require.Len(t, dead.Items, 1)
+	require.Equal(t, "+15557770102", dead.Items[0].To)
+	require.Contains(t, dead.Items[0].LastError, "21610")
+	_, evs := e.ticket(t, "T-2")
+	last := evs[len(evs)-1]
+	require.Equal(t, ownership.EventDelivery, last.Type)
+	require.Equal(t, "dead", last.Meta["status"])
+	_, metrics := get(t, e.srv.url+"/metrics")
+	require.Contains(t, metrics, `intake_outbox_items{state="dead"} 1`)
+	require.Contains(t, metrics, `intake_outbox_sends_total{channel="sms",result="dead"} 1`)
+}
