@@ -35,12 +35,18 @@ func (s *Service) Accept(ctx context.Context, m channels.Message) (channels.Tick
 	}
 	if id, err := s.store.LookupDedup(ctx, key); err == nil {
 		ref, err := s.ref(ctx, id)
-		ref.Duplicate = true
-		if err == nil {
-			// The first delivery may have crashed before queueing these.
-			err = s.queueAfterIngest(ctx, m, key, ref)
+		if err != nil {
+			return ref, err
 		}
-		return ref, err
+		ref.Duplicate = true
+		// The first delivery may have crashed after storing and before
+		// queueing: queue again (ids make it a no-op when it did not).
+		again := ref
+		again.Created, err = s.openedBy(ctx, id, m)
+		if err != nil {
+			return ref, err
+		}
+		return ref, s.queueAfterIngest(ctx, m, key, again)
 	} else if !errors.Is(err, ErrNotFound) {
 		return channels.TicketRef{}, err
 	}
@@ -190,4 +196,14 @@ func (s *Service) ref(ctx context.Context, id string) (channels.TicketRef, error
 		ref.OptedOut = v != ""
 	}
 	return ref, nil
+}
+
+// openedBy reports whether ticket id was opened by message m (its first
+// event carries m's provider id).
+func (s *Service) openedBy(ctx context.Context, id string, m channels.Message) (bool, error) {
+	evs, err := s.store.Events(ctx, id)
+	if err != nil || len(evs) == 0 {
+		return false, err
+	}
+	return evs[0].ProviderID == m.ExternalID, nil
 }

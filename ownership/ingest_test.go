@@ -140,3 +140,24 @@ func TestVoicemailJoinsItsCall(t *testing.T) {
 	require.Equal(t, []ownership.EventType{ownership.EventCall, ownership.EventAssigned, ownership.EventVoicemail}, types)
 	require.Equal(t, "https://api.twilio.test/RE1", evs[2].Attachments[0].URL)
 }
+
+// TestAcceptRequeuesAfterCrash: the first delivery stored the ticket but
+// died before queueing the auto-ack; the provider's retry queues it.
+func TestAcceptRequeuesAfterCrash(t *testing.T) {
+	f := smsFixture(t)
+	ctx := context.Background()
+	m := sms("SM9", "+15557770101", "help")
+	// What the first delivery managed to store: the ticket, not the queue.
+	_, _, err := f.Service.CreateTicket(ctx, ownership.NewTicket{Subject: "help", Body: "help", Channel: "sms", DedupKey: m.DedupKey(),
+		ProviderID: m.ExternalID, Contact: ownership.Contact{Phone: "+15557770101"}})
+	require.NoError(t, err)
+	require.Empty(t, outbox(t, f))
+	ref, err := f.Service.Accept(ctx, m)
+	require.NoError(t, err)
+	require.True(t, ref.Duplicate)
+	items := outbox(t, f)
+	require.Len(t, items, 2, "auto-ack and notification queued by the retry")
+	_, err = f.Service.Accept(ctx, m)
+	require.NoError(t, err)
+	require.Len(t, outbox(t, f), 2, "and only once")
+}
