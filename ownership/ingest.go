@@ -50,6 +50,15 @@ func (s *Service) Accept(ctx context.Context, m channels.Message) (channels.Tick
 	} else if !errors.Is(err, ErrNotFound) {
 		return channels.TicketRef{}, err
 	}
+	// One sender's deliveries are taken one at a time, so two texts
+	// arriving together from a new number open one ticket, not two.
+	unlock := s.lockContact(m.From)
+	defer unlock()
+	if id, err := s.store.LookupDedup(ctx, key); err == nil {
+		ref, err := s.ref(ctx, id)
+		ref.Duplicate = true
+		return ref, err
+	}
 	target, err := s.joinTarget(ctx, m)
 	if err != nil {
 		return channels.TicketRef{}, err
@@ -79,8 +88,12 @@ func (s *Service) joinTarget(ctx context.Context, m channels.Message) (string, e
 			return "", err
 		}
 	}
-	if m.Event != "" && m.Event != channels.EventMessage && m.Event != channels.EventCall {
-		return "", fmt.Errorf("%w: %s for an unknown call or thread", ErrInvalid, m.Event)
+	// A callback URL we signed may name the ticket (?ticket=T-n): a
+	// voicemail whose call was never stored still lands on its ticket.
+	if id := m.Meta["ticket"]; id != "" {
+		if _, err := s.store.Ticket(ctx, id); err == nil {
+			return id, nil
+		}
 	}
 	c := Contact{Email: m.From.Email, Phone: m.From.Phone, SlackUser: m.From.SlackUser}
 	for _, k := range c.Keys() {
@@ -206,4 +219,16 @@ func (s *Service) openedBy(ctx context.Context, id string, m channels.Message) (
 		return false, err
 	}
 	return evs[0].ProviderID == m.ExternalID, nil
+}
+
+// lockContact serialises deliveries from one sender in this process.
+func (s *Service) lockContact(c channels.Contact) func() {
+	key := firstNonEmpty(c.Phone, strings.ToLower(c.Email), c.SlackUser)
+	var h uint32 = 2166136261
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * 16777619
+	}
+	mu := &s.contactMu[h%uint32(len(s.contactMu))]
+	mu.Lock()
+	return mu.Unlock
 }

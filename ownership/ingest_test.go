@@ -2,6 +2,8 @@ package ownership_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/intakehq/intake/channels"
@@ -160,4 +162,53 @@ func TestAcceptRequeuesAfterCrash(t *testing.T) {
 	_, err = f.Service.Accept(ctx, m)
 	require.NoError(t, err)
 	require.Len(t, outbox(t, f), 2, "and only once")
+}
+
+func TestConcurrentTextsFromNewNumberOpenOneTicket(t *testing.T) {
+	f := smsFixture(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := 0; i < 5; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, err := f.Service.Accept(ctx, sms(fmt.Sprintf("SMc%d", i), "+15557770111", "part "+fmt.Sprint(i)))
+			if err != nil {
+				t.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	p, err := f.Store.List(ctx, ownership.Filter{})
+	require.NoError(t, err)
+	require.Len(t, p.Tickets, 1)
+	acks := 0
+	for _, it := range outbox(t, f) {
+		if it.Purpose == "auto_ack" {
+			acks++
+		}
+	}
+	require.Equal(t, 1, acks)
+}
+
+func TestOptOutRecordedOnce(t *testing.T) {
+	f := smsFixture(t)
+	ctx := context.Background()
+	ref, err := f.Service.Accept(ctx, sms("SM1", "+15557770101", "help"))
+	require.NoError(t, err)
+	stop := sms("SM2", "+15557770101", "STOP")
+	stop.Event = channels.EventOptOut
+	for i := 0; i < 3; i++ {
+		_, err = f.Service.Accept(ctx, stop)
+		require.NoError(t, err)
+	}
+	evs, err := f.Service.Events(ctx, ref.ID)
+	require.NoError(t, err)
+	n := 0
+	for _, ev := range evs {
+		if ev.Type == ownership.EventOptOut {
+			n++
+		}
+	}
+	require.Equal(t, 1, n)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/intakehq/intake/channels"
 )
@@ -100,10 +99,8 @@ func (s *Service) acceptOptOut(ctx context.Context, m channels.Message, key stri
 	if err != nil || id == "" {
 		return channels.TicketRef{OptedOut: out}, err
 	}
-	_, err = s.change(ctx, "opt_out", id, nil, func(t *Ticket, now time.Time) ([]Event, error) {
-		return []Event{{Type: EventOptOut, At: now, Actor: m.From.Phone, Channel: string(m.Kind), Body: m.Text,
-			ProviderID: m.ExternalID, Meta: map[string]string{"opted_out": fmt.Sprint(out)}}}, nil
-	})
+	err = s.appendOnce(ctx, id, key, Event{Type: EventOptOut, Actor: m.From.Phone, Channel: string(m.Kind), Body: m.Text,
+		ProviderID: m.ExternalID, Meta: map[string]string{"opted_out": fmt.Sprint(out)}})
 	ref, rerr := s.ref(ctx, id)
 	return ref, errors.Join(err, rerr)
 }

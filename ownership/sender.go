@@ -13,11 +13,12 @@ import (
 
 // SenderOptions tune the outbox worker. Zero values take the defaults.
 type SenderOptions struct {
-	Lease       time.Duration // how long a claimed item is ours (default 1m)
-	MaxAttempts int           // attempts before dead-lettering (default 8)
+	Lease       time.Duration // how long a claimed item is ours (default 2m)
+	SendTimeout time.Duration // the longest one send may take (default 20s)
+	MaxAge      time.Duration // a message still failing this long after it was queued is dead-lettered (default 24h)
 	BaseBackoff time.Duration // first retry delay (default 2s), doubled per attempt with jitter
 	MaxBackoff  time.Duration // cap (default 15m)
-	Batch       int           // items claimed per pass (default 10)
+	Batch       int           // items claimed per pass (default 5)
 	Interval    time.Duration // pause between passes when idle (default 1s)
 }
 
@@ -37,10 +38,13 @@ type Sender struct {
 // NewSender returns the outbox worker for svc's store.
 func NewSender(svc *Service, repliers map[channels.Kind]channels.Replier, opts SenderOptions) *Sender {
 	if opts.Lease <= 0 {
-		opts.Lease = time.Minute
+		opts.Lease = 2 * time.Minute
 	}
-	if opts.MaxAttempts <= 0 {
-		opts.MaxAttempts = 8
+	if opts.SendTimeout <= 0 {
+		opts.SendTimeout = 20 * time.Second
+	}
+	if opts.MaxAge <= 0 {
+		opts.MaxAge = 24 * time.Hour
 	}
 	if opts.BaseBackoff <= 0 {
 		opts.BaseBackoff = 2 * time.Second
@@ -49,7 +53,7 @@ func NewSender(svc *Service, repliers map[channels.Kind]channels.Replier, opts S
 		opts.MaxBackoff = 15 * time.Minute
 	}
 	if opts.Batch <= 0 {
-		opts.Batch = 10
+		opts.Batch = 5
 	}
 	if opts.Interval <= 0 {
 		opts.Interval = time.Second
@@ -84,12 +88,26 @@ func (w *Sender) RunOnce(ctx context.Context) (int, error) {
 	}
 	var errs []error
 	for _, it := range items {
+		// An item whose claim could run out mid-send is left alone: another
+		// worker may claim it then, and two sends must not overlap.
+		if w.svc.now().Add(w.opts.SendTimeout).After(it.LeaseUntil) {
+			continue
+		}
+		if ctx.Err() != nil {
+			break // shutting down: the lease hands the rest to a later claim
+		}
 		errs = append(errs, w.send(ctx, it))
 	}
 	return len(items), errors.Join(errs...)
 }
 
-func (w *Sender) send(ctx context.Context, it OutboxItem) error {
+// send makes one attempt. Once started, the attempt and the record of its
+// outcome run to the end even if ctx is cancelled (SIGTERM), bounded by
+// SendTimeout: abandoning a send Twilio may have accepted would make the
+// next claim send it again.
+func (w *Sender) send(parent context.Context, it OutboxItem) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), w.opts.SendTimeout)
+	defer cancel()
 	kind := channels.Kind(it.Channel)
 	r, ok := w.repliers[kind]
 	if !ok {
@@ -113,8 +131,11 @@ func (w *Sender) send(ctx context.Context, it OutboxItem) error {
 		return w.sent(ctx, it, ref, now)
 	case channels.IsPermanent(err):
 		return w.dead(ctx, it, err.Error())
-	case it.Attempts >= w.opts.MaxAttempts:
-		return w.dead(ctx, it, fmt.Sprintf("gave up after %d attempts: %v", it.Attempts, err))
+	case now.Sub(it.CreatedAt) > w.opts.MaxAge:
+		// Giving up by age, not by attempts, so rate limiting or a
+		// provider outage of a few hours never loses a message.
+		return w.dead(ctx, it, fmt.Sprintf("still failing %s after it was queued (%d attempts): %v",
+			now.Sub(it.CreatedAt).Round(time.Minute), it.Attempts, err))
 	case errors.As(err, &ra):
 		return w.retry(ctx, it, now.Add(max(ra.After, time.Second)), err)
 	default:
@@ -132,15 +153,17 @@ func (w *Sender) backoff(attempt int) time.Duration {
 }
 
 func (w *Sender) sent(ctx context.Context, it OutboxItem, ref string, now time.Time) error {
-	if err := w.svc.store.FinishOutbox(ctx, it.ID, it.Attempts, OutboxResult{State: OutboxSent, ProviderRef: ref, At: now}); err != nil {
-		return fmt.Errorf("record %s sent: %w", it.ID, err)
-	}
-	w.observe(it, "sent")
+	// The provider's id is recorded first, so a delivery status arriving
+	// right after the send finds its ticket.
 	if ref != "" {
 		if err := w.svc.store.SetFlag(ctx, refFlag(ref), it.ID+" "+it.TicketID); err != nil {
 			return err
 		}
 	}
+	if err := w.svc.store.FinishOutbox(ctx, it.ID, it.Attempts, OutboxResult{State: OutboxSent, ProviderRef: ref, At: now}); err != nil {
+		return fmt.Errorf("record %s sent: %w", it.ID, err)
+	}
+	w.observe(it, "sent")
 	switch it.Purpose {
 	case "notify":
 		return nil

@@ -120,6 +120,8 @@ type Service struct {
 	// ticketMu serialises changes to one ticket in this process, so
 	// concurrent changes queue instead of spinning on version conflicts.
 	ticketMu [64]sync.Mutex
+	// contactMu serialises inbound deliveries per sender (see Accept).
+	contactMu [64]sync.Mutex
 }
 
 // NewService returns a Service over opts.Store and opts.Router.
