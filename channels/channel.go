@@ -31,6 +31,10 @@ const (
 	EventOptIn     = "opt_in"    // START and friends
 )
 
+// MetaKeyword in Message.Meta marks a carrier keyword message ("help"):
+// recorded on an open ticket, never opening one.
+const MetaKeyword = "keyword"
+
 // Contact is who sent a message, as the channel knows them.
 type Contact struct {
 	Name      string

@@ -64,9 +64,14 @@ func (s *Service) Accept(ctx context.Context, m channels.Message) (channels.Tick
 		return channels.TicketRef{}, err
 	}
 	var ref channels.TicketRef
-	if target != "" {
+	switch {
+	case target != "":
 		ref, err = s.join(ctx, target, m, key)
-	} else {
+	case m.Meta[channels.MetaKeyword] != "":
+		// HELP and the like are answered by the channel itself; they
+		// do not open a ticket (or earn an auto-acknowledgement).
+		return channels.TicketRef{}, nil
+	default:
 		ref, err = s.open(ctx, m, key)
 	}
 	if err != nil {

@@ -212,3 +212,17 @@ func TestOptOutRecordedOnce(t *testing.T) {
 	}
 	require.Equal(t, 1, n)
 }
+
+func TestHelpKeywordOpensNoTicket(t *testing.T) {
+	f := smsFixture(t)
+	ctx := context.Background()
+	help := sms("SMh", "+15557770101", "HELP")
+	help.Meta = map[string]string{channels.MetaKeyword: "help"}
+	ref, err := f.Service.Accept(ctx, help)
+	require.NoError(t, err)
+	require.Empty(t, ref.ID)
+	p, err := f.Store.List(ctx, ownership.Filter{})
+	require.NoError(t, err)
+	require.Empty(t, p.Tickets)
+	require.Empty(t, outbox(t, f), "no auto-ack for HELP")
+}

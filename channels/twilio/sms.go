@@ -70,6 +70,11 @@ func parseSMS(form, _ url.Values) (channels.Message, error) {
 		m.Event = channels.EventOptIn
 	default:
 		m.Event = channels.EventMessage
+		if isKeyword(m.Text, helpWords) {
+			// HELP is answered in the TwiML; the ledger only records it
+			// on a ticket that is already open.
+			m.Meta[channels.MetaKeyword] = "help"
+		}
 	}
 	return m, nil
 }
@@ -99,8 +104,9 @@ func media(form url.Values) []channels.Attachment {
 // answerSMS is empty TwiML: the auto-acknowledgement goes through the
 // outbox, so a replayed webhook never texts twice. HELP gets a short help
 // text.
-func answerSMS(m channels.Message, _ channels.TicketRef, _ url.Values) string {
-	if m.Event == channels.EventMessage && isKeyword(m.Text, helpWords) {
+func answerSMS(m channels.Message, ref channels.TicketRef, _ url.Values) string {
+	// Never text a number that opted out, not even the help line.
+	if m.Event == channels.EventMessage && isKeyword(m.Text, helpWords) && !ref.OptedOut {
 		return helpTwiML()
 	}
 	return emptyTwiML

@@ -401,6 +401,16 @@ func TestWebhookRejectsBadRequests(t *testing.T) {
 			r.Header.Set("Content-Type", "application/json")
 			return r
 		}(), http.StatusUnsupportedMediaType},
+		{"unsigned json body", func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, publicURL+"/twilio/sms", strings.NewReader(`{"Body":"hi"}`))
+			r.Header.Set("Content-Type", "application/json")
+			return r
+		}(), http.StatusForbidden},
+		{"unsigned oversized body", func() *http.Request {
+			r := httptest.NewRequest(http.MethodPost, publicURL+"/twilio/sms", strings.NewReader(big.Encode()))
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return r
+		}(), http.StatusForbidden},
 		{"GET", httptest.NewRequest(http.MethodGet, publicURL+"/twilio/sms", nil), http.StatusMethodNotAllowed},
 		{"unknown path", sign("/twilio/fax", smsForm("hi").Encode()), http.StatusNotFound},
 	} {
@@ -545,7 +555,7 @@ func TestVoiceDialOutcomes(t *testing.T) {
 			m := sink.messages()[0]
 			require.Equal(t, channels.Voice, m.Kind)
 			require.Equal(t, channels.EventCall, m.Event)
-			require.Equal(t, callSID+":"+tc.status, m.ExternalID)
+			require.Equal(t, callSID+":dial:"+tc.status, m.ExternalID, "the owner's leg has its own key")
 			require.Equal(t, "voice:call:"+callSID, m.ThreadKey)
 			require.Equal(t, tc.status, m.Meta["dial_call_status"])
 			require.Equal(t, "in-progress", m.Meta["call_status"])
@@ -673,4 +683,13 @@ func TestAck(t *testing.T) {
 		c.Ack(channels.TicketRef{ID: "T-4", Owner: "dana", OwnerName: "Dana Scully"}))
 	require.Equal(t, "Thanks, we got your message. Ticket T-4 is with lee; reply here to add to it.",
 		c.Ack(channels.TicketRef{ID: "T-4", Owner: "lee"}))
+}
+
+// TestHelpNotAnsweredAfterOptOut: an opted-out number gets no text at all,
+// not even the help line.
+func TestHelpNotAnsweredAfterOptOut(t *testing.T) {
+	sink := &recordingSink{ref: channels.TicketRef{ID: "T-1", OptedOut: true}}
+	c := newChannel(t, sink)
+	resp := twiml(t, post(t, c.Handler(), "/twilio/sms", smsForm("HELP")))
+	require.Empty(t, resp.Verbs)
 }

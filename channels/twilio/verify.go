@@ -25,6 +25,11 @@ func (c *Channel) verified(w http.ResponseWriter, r *http.Request) (url.Values, 
 		http.Error(w, msg, status)
 		return nil, false
 	}
+	// An unsigned request is refused before anything else is looked at
+	// (DESIGN invariant 6: unsigned webhooks get 403, whatever they carry).
+	if r.Header.Get("X-Twilio-Signature") == "" {
+		return reject(http.StatusForbidden, "twilio_signature_missing", "missing X-Twilio-Signature")
+	}
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
 		return reject(http.StatusUnsupportedMediaType, "content_type", "expected an application/x-www-form-urlencoded body")
 	}

@@ -60,9 +60,11 @@ func parseCallStatus(form, query url.Values) (channels.Message, error) {
 	if err := requireSID("CallSid", sid); err != nil {
 		return channels.Message{}, err
 	}
-	status, text := form.Get("DialCallStatus"), "Owner's phone: "
+	// The owner's leg (DialCallStatus) and the caller's leg (CallStatus)
+	// can both report "completed": their dedup keys must differ.
+	status, text, leg := form.Get("DialCallStatus"), "Owner's phone: ", "dial:"
 	if status == "" {
-		status, text = form.Get("CallStatus"), "Call "
+		status, text, leg = form.Get("CallStatus"), "Call ", ""
 	}
 	if !statusPattern.MatchString(status) {
 		return channels.Message{}, fmt.Errorf("missing or invalid DialCallStatus and CallStatus")
@@ -70,7 +72,7 @@ func parseCallStatus(form, query url.Values) (channels.Message, error) {
 	m := channels.Message{
 		Kind:       channels.Voice,
 		Event:      channels.EventCall,
-		ExternalID: sid + ":" + status,
+		ExternalID: sid + ":" + leg + status,
 		ThreadKey:  callKey(sid),
 		From:       channels.Contact{Phone: form.Get("From")},
 		To:         form.Get("To"),
