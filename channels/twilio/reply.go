@@ -100,13 +100,20 @@ func (r *Replier) Send(ctx context.Context, o channels.Outbound) (string, error)
 // restClient is a twilio-go client with our credentials (never the
 // TWILIO_* environment) whose HTTP goes through rt.
 func (r *Replier) restClient(rt http.RoundTripper) *twilioapi.RestClient {
+	return newRestClient(r.cfg, rt)
+}
+
+// newRestClient is a twilio-go client with cfg's credentials (never the
+// TWILIO_* environment) whose HTTP goes through rt, one request bounded by
+// sendTimeout.
+func newRestClient(cfg Config, rt http.RoundTripper) *twilioapi.RestClient {
 	hc := &http.Client{
 		Transport:     rt,
 		Timeout:       sendTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	base := &client.Client{Credentials: client.NewCredentials(r.cfg.AccountSID, r.cfg.AuthToken), HTTPClient: hc}
-	base.SetAccountSid(r.cfg.AccountSID)
+	base := &client.Client{Credentials: client.NewCredentials(cfg.AccountSID, cfg.AuthToken), HTTPClient: hc}
+	base.SetAccountSid(cfg.AccountSID)
 	rc := twilioapi.NewRestClientWithParams(twilioapi.ClientParams{Client: base})
 	rc.SetEdge("") // config, not TWILIO_EDGE / TWILIO_REGION, decides where requests go
 	rc.SetRegion("")
@@ -129,6 +136,11 @@ func (r *Replier) classify(rt *attempt, err error) error {
 		return &channels.RetryAfterError{After: parseRetryAfter(retryAfter, r.cfg.Now()), Err: err}
 	case permanentCodes[code]:
 		return channels.Permanent(err)
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		// Our credentials, not the message: a rotated auth token must not
+		// dead-letter every queued message. Retry (with backoff) and say so.
+		r.logger.Error("twilio refused our credentials; check channels.twilio.auth_token", "status", status, "code", code)
+		return err
 	case status >= 400 && status < 500:
 		return channels.Permanent(err)
 	}
@@ -146,7 +158,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return defaultRetryAfter
 }
 
-// attempt is the transport of one Send: it points Twilio's hosts at
+// attempt is the transport of one Send (or one Reconcile): it points Twilio's hosts at
 // apiURL, ties the request to the caller's context, and remembers the
 // response status and Retry-After, which twilio-go's errors drop.
 type attempt struct {

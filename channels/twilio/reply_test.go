@@ -70,7 +70,7 @@ func TestReplierWrongCredentials(t *testing.T) {
 
 	_, err := newReplier(t, srv).Send(context.Background(), reply(customer, "hi"))
 	require.Error(t, err)
-	require.True(t, channels.IsPermanent(err), "401 is not fixed by retrying: %v", err)
+	require.False(t, channels.IsPermanent(err), "a 401 is our credentials (e.g. a rotated token), not the message: retry, do not dead-letter: %v", err)
 	require.NotContains(t, err.Error(), authToken)
 	require.Empty(t, srv.Messages())
 }

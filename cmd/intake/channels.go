@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/intakehq/intake/channels"
 	"github.com/intakehq/intake/channels/twilio"
@@ -19,13 +21,17 @@ type channelSet struct {
 	handlers map[string]http.Handler // "/twilio/" -> handler
 	repliers map[channels.Kind]channels.Replier
 	state    map[string]string // twilio -> enabled / disabled
+	// reconcilers read each provider's recent history and feed what the
+	// webhooks missed through the same (deduplicating) sink.
+	reconcilers map[string]func(ctx context.Context, since time.Time) (int, error)
 }
 
 // buildChannels wires each configured channel explicitly, one block per
 // channel; a channel left out of the config is disabled and logged.
 func buildChannels(cfg *configs.Config, sink channels.Sink, logger *slog.Logger) (*channelSet, error) {
 	cs := &channelSet{handlers: map[string]http.Handler{}, repliers: map[channels.Kind]channels.Replier{},
-		state: map[string]string{"twilio": "disabled", "email": "disabled", "slack": "disabled"}}
+		state:       map[string]string{"twilio": "disabled", "email": "disabled", "slack": "disabled"},
+		reconcilers: map[string]func(context.Context, time.Time) (int, error){}}
 	var errs []error
 	if tc := cfg.Channels.Twilio; tc != nil {
 		ch, err := twilio.New(twilio.Config{AccountSID: tc.AccountSID, AuthToken: tc.AuthToken.Value(), Number: tc.Number,
@@ -35,6 +41,7 @@ func buildChannels(cfg *configs.Config, sink channels.Sink, logger *slog.Logger)
 		} else {
 			cs.handlers["/twilio/"] = ch.Handler()
 			cs.repliers[channels.SMS] = ch.Replier()
+			cs.reconcilers["twilio"] = ch.Reconcile
 			cs.state["twilio"] = "enabled"
 		}
 	}
@@ -67,4 +74,51 @@ func repContacts(cfg *configs.Config) map[string]ownership.RepContact {
 		out[r.ID] = ownership.RepContact{Name: r.Name, Phone: r.Phone, Email: r.Email, SlackUser: r.SlackUser}
 	}
 	return out
+}
+
+// reconcileEvery is how often the provider sweeps run.
+const reconcileEvery = 5 * time.Minute
+
+// reconcile sweeps each provider at start and every reconcileEvery. The
+// time of the last good sweep is kept in the store (shared by replicas),
+// and each sweep overlaps the previous one by a few minutes: dedup makes
+// overlap free, gaps are what lose messages. A first run looks back a day.
+func (cs *channelSet) reconcile(ctx context.Context, store ownership.Store, logger *slog.Logger) {
+	if len(cs.reconcilers) == 0 {
+		return
+	}
+	for {
+		for name, fn := range cs.reconcilers {
+			sweepOne(ctx, name, fn, store, logger)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(reconcileEvery):
+		}
+	}
+}
+
+func sweepOne(ctx context.Context, name string, fn func(context.Context, time.Time) (int, error), store ownership.Store, logger *slog.Logger) {
+	key := "reconcile:" + name
+	started := time.Now().UTC()
+	since := started.Add(-24 * time.Hour)
+	if v, err := store.Flag(ctx, key); err == nil && v != "" {
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			since = t.Add(-5 * time.Minute)
+		}
+	}
+	n, err := fn(ctx, since)
+	if n > 0 {
+		logger.Warn("reconciliation took in messages the webhooks missed", "channel", name, "count", n, "since", since)
+	}
+	if err != nil {
+		if ctx.Err() == nil {
+			logger.Warn("reconciliation incomplete; the next sweep covers the same window", "channel", name, "err", err)
+		}
+		return
+	}
+	if err := store.SetFlag(ctx, key, started.Format(time.RFC3339Nano)); err != nil {
+		logger.Warn("cannot record the reconciliation time", "channel", name, "err", err)
+	}
 }

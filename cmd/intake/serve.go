@@ -123,8 +123,9 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 	var wg sync.WaitGroup
 	sweepCtx, stopSweeps := context.WithCancel(ctx)
 	defer stopSweeps()
-	wg.Add(2)
+	wg.Add(3)
 	go func() { defer wg.Done(); sweep(sweepCtx, svc, logger) }()
+	go func() { defer wg.Done(); chans.reconcile(sweepCtx, store, logger) }()
 	go func() {
 		defer wg.Done()
 		ownership.NewSender(svc, chans.repliers, ownership.SenderOptions{}).Run(sweepCtx)

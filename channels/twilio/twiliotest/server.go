@@ -1,7 +1,8 @@
 // Package twiliotest is an in-process stand-in for Twilio: the REST
-// Messages endpoint (form body, HTTP basic auth, JSON shaped as Twilio
-// documents it, its error format and knobs to fail), and webhook requests
-// signed with Twilio's documented algorithm.
+// Messages endpoints (create, list and an MMS's media list; form body or
+// query, HTTP basic auth, JSON shaped as Twilio documents it, its error
+// format and knobs to fail), and webhook requests signed with Twilio's
+// documented algorithm.
 package twiliotest
 
 import (
@@ -36,31 +37,58 @@ type Sent struct {
 	At             time.Time
 }
 
+// Inbound is one message a customer sent to one of the account's numbers,
+// as AddInbound recorded it.
+type Inbound struct {
+	SID    string
+	From   string
+	To     string
+	Body   string
+	At     time.Time // date_sent: when Twilio first called the webhook
+	Status string    // "received" unless SetStatus changed it
+	Media  []Media
+}
+
+// Media is one attachment of an inbound MMS.
+type Media struct {
+	SID         string
+	ContentType string
+	At          time.Time
+}
+
 type failure struct {
 	status, code int
 	retryAfter   string
 }
 
-// Server fakes POST /2010-04-01/Accounts/{AccountSid}/Messages.json. It is
+// Server fakes Twilio's Messages API: POST and GET
+// /2010-04-01/Accounts/{AccountSid}/Messages.json (send; list the messages
+// sent and those added with AddInbound) and GET
+// /2010-04-01/Accounts/{AccountSid}/Messages/{MessageSid}/Media.json. It is
 // safe for concurrent use.
 type Server struct {
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	sid      string
-	token    string
-	sent     []Sent
-	attempts int
-	failNext []failure
-	failTo   map[string]int
+	mu          sync.Mutex
+	sid         string
+	token       string
+	sent        []Sent
+	inbound     []Inbound
+	attempts    int
+	failNext    []failure
+	failTo      map[string]int
+	maxPageSize int
+	lists       []url.Values
 }
 
 // NewServer starts a server accepting AccountSID:AuthToken. Close it when
 // done.
 func NewServer() *Server {
-	s := &Server{sid: AccountSID, token: AuthToken, failTo: map[string]int{}}
+	s := &Server{sid: AccountSID, token: AuthToken, failTo: map[string]int{}, maxPageSize: 1000}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /2010-04-01/Accounts/{account}/Messages.json", s.createMessage)
+	mux.HandleFunc("GET /2010-04-01/Accounts/{account}/Messages.json", s.listMessages)
+	mux.HandleFunc("GET /2010-04-01/Accounts/{account}/Messages/{sid}/Media.json", s.listMedia)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
 	})
@@ -96,10 +124,11 @@ func (s *Server) Attempts() int {
 	return s.attempts
 }
 
-// FailNext makes the next n authenticated create requests fail with HTTP
-// status and Twilio error code, sending Retry-After when retryAfter is not
-// empty. Calls queue up: FailNext(1, 500, ...) then FailNext(1, 429, ...)
-// fails the first request with 500 and the second with 429.
+// FailNext makes the next n authenticated requests (any endpoint) fail
+// with HTTP status and Twilio error code, sending Retry-After when
+// retryAfter is not empty. Calls queue up: FailNext(1, 500, ...) then
+// FailNext(1, 429, ...) fails the first request with 500 and the second
+// with 429.
 func (s *Server) FailNext(n, status, code int, retryAfter string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -116,8 +145,9 @@ func (s *Server) FailTo(number string, code int) {
 	s.failTo[number] = code
 }
 
-func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
-	account := r.PathValue("account")
+// authorized checks basic auth and that the path names the authenticated
+// account, answering 401 or 404 when not.
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 	user, pass, ok := r.BasicAuth()
 	s.mu.Lock()
 	authed := ok && user == s.sid && pass == s.token
@@ -125,10 +155,38 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 	if !authed {
 		w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
 		writeError(w, http.StatusUnauthorized, 20003, "Authenticate")
-		return
+		return false
 	}
-	if account != user {
-		writeError(w, http.StatusNotFound, 20404, "The requested resource /2010-04-01/Accounts/"+account+"/Messages.json was not found")
+	if r.PathValue("account") != user {
+		writeError(w, http.StatusNotFound, 20404, "The requested resource "+r.URL.Path+" was not found")
+		return false
+	}
+	return true
+}
+
+// injected answers the next queued failure, if any; the caller holds no
+// lock.
+func (s *Server) injected(w http.ResponseWriter, to string) bool {
+	s.mu.Lock()
+	var fail *failure
+	if len(s.failNext) > 0 {
+		fail = &s.failNext[0]
+		s.failNext = s.failNext[1:]
+	}
+	s.mu.Unlock()
+	if fail == nil {
+		return false
+	}
+	if fail.retryAfter != "" {
+		w.Header().Set("Retry-After", fail.retryAfter)
+	}
+	writeError(w, fail.status, fail.code, message(fail.code, to))
+	return true
+}
+
+func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
+	account := r.PathValue("account")
+	if !s.authorized(w, r) {
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -138,21 +196,13 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	s.mu.Lock()
 	s.attempts++
-	var fail *failure
-	if len(s.failNext) > 0 {
-		fail = &s.failNext[0]
-		s.failNext = s.failNext[1:]
-	}
 	toCode := s.failTo[f.Get("To")]
 	s.mu.Unlock()
+	if s.injected(w, f.Get("To")) {
+		return
+	}
 
 	switch {
-	case fail != nil:
-		if fail.retryAfter != "" {
-			w.Header().Set("Retry-After", fail.retryAfter)
-		}
-		writeError(w, fail.status, fail.code, message(fail.code, f.Get("To")))
-		return
 	case f.Get("To") == "":
 		writeError(w, http.StatusBadRequest, 21604, message(21604, ""))
 		return
@@ -174,31 +224,48 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 	s.sent = append(s.sent, m)
 	s.mu.Unlock()
 
-	uri := "/2010-04-01/Accounts/" + account + "/Messages/" + m.SID
-	date := now.Format(time.RFC1123Z)
-	writeJSON(w, http.StatusCreated, map[string]any{
+	writeJSON(w, http.StatusCreated, messageJSON(account, m.SID, "outbound-api", "queued", m.From, m.To, m.Body,
+		len(m.MediaURLs), now, time.Time{}))
+}
+
+// messageJSON is a Message resource as Twilio documents it. A zero sent is
+// a null date_sent.
+func messageJSON(account, sid, direction, status, from, to, body string, numMedia int, created, sent time.Time) map[string]any {
+	uri := "/2010-04-01/Accounts/" + account + "/Messages/" + sid
+	var dateSent any
+	if !sent.IsZero() {
+		dateSent = rfc2822(sent)
+	}
+	price := any(nil)
+	if direction == "inbound" {
+		price = "-0.00790"
+	}
+	return map[string]any{
 		"account_sid":           account,
 		"api_version":           "2010-04-01",
-		"body":                  m.Body,
-		"date_created":          date,
-		"date_sent":             nil,
-		"date_updated":          date,
-		"direction":             "outbound-api",
+		"body":                  body,
+		"date_created":          rfc2822(created),
+		"date_sent":             dateSent,
+		"date_updated":          rfc2822(created),
+		"direction":             direction,
 		"error_code":            nil,
 		"error_message":         nil,
-		"from":                  m.From,
+		"from":                  from,
 		"messaging_service_sid": nil,
-		"num_media":             strconv.Itoa(len(m.MediaURLs)),
-		"num_segments":          strconv.Itoa(segments(m.Body)),
-		"price":                 nil,
+		"num_media":             strconv.Itoa(numMedia),
+		"num_segments":          strconv.Itoa(segments(body)),
+		"price":                 price,
 		"price_unit":            "USD",
-		"sid":                   m.SID,
-		"status":                "queued",
-		"subresource_uris":      map[string]string{"media": uri + "/Media.json"},
-		"to":                    m.To,
+		"sid":                   sid,
+		"status":                status,
+		"subresource_uris":      map[string]string{"media": uri + "/Media.json", "feedback": uri + "/Feedback.json"},
+		"to":                    to,
 		"uri":                   uri + ".json",
-	})
+	}
 }
+
+// rfc2822 is Twilio's timestamp format: "Wed, 04 Mar 2026 10:30:00 +0000".
+func rfc2822(t time.Time) string { return t.UTC().Format(time.RFC1123Z) }
 
 // segments approximates how many SMS segments body takes (GSM-7 sizes).
 func segments(body string) int {
