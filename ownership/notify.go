@@ -126,6 +126,16 @@ func (s *Service) acceptStatus(ctx context.Context, m channels.Message, key stri
 		if s.m != nil {
 			s.m.delivery(string(m.Kind), status)
 		}
+		// The provider took it but could not deliver it: dead-letter it,
+		// so managers see it with the other messages that finally failed.
+		reason := "provider reported " + status
+		if code := m.Meta["error_code"]; code != "" {
+			reason += " (error " + code + ")"
+		}
+		ferr := s.store.FinishOutbox(ctx, itemID, 0, OutboxResult{State: OutboxDead, Error: reason, At: s.now().UTC()})
+		if ferr != nil && !errors.Is(ferr, ErrConflict) {
+			err = errors.Join(err, ferr)
+		}
 	}
 	if err != nil {
 		return channels.TicketRef{}, err

@@ -130,6 +130,8 @@ type Store interface {
 	// FinishOutbox records how attempt number attempt of item id ended. It
 	// applies only while the item is sending with that attempt number (the
 	// claim is the fence): otherwise ErrConflict, and nothing changes.
+	// Attempt 0 is the provider's later verdict on a sent item: only
+	// sent → dead is allowed (a delivery failure reported afterwards).
 	FinishOutbox(ctx context.Context, id string, attempt int, r OutboxResult) error
 	// OutboxItem returns one item; ErrNotFound if unknown.
 	OutboxItem(ctx context.Context, id string) (OutboxItem, error)

@@ -290,6 +290,15 @@ func TestTwilioOutbox(t *testing.T) {
 	_, metrics := get(t, e.srv.url+"/metrics")
 	require.Contains(t, metrics, `intake_outbox_items{state="dead"} 1`)
 	require.Contains(t, metrics, `intake_outbox_sends_total{channel="sms",result="dead"} 1`)
+
+	// A message Twilio accepted but later reports undelivered is dead-lettered too.
+	st := url.Values{"MessageSid": {sent[1].SID}, "MessageStatus": {"undelivered"}, "ErrorCode": {"30003"}, "AccountSid": {twiliotest.AccountSID}}
+	code, _ = e.post(t, "/twilio/sms/status", st, "")
+	require.Equal(t, 200, code)
+	_, err = e.api.do(ctx, "GET", "/api/v1/outbox?state=dead", nil, &dead)
+	require.NoError(t, err)
+	require.Len(t, dead.Items, 2)
+	require.Contains(t, dead.Items[0].LastError+dead.Items[1].LastError, "undelivered (error 30003)")
 }
 
 // TestTwilioReconcilesMissedTexts: a text Twilio could not deliver while

@@ -145,6 +145,10 @@ func (s *Store) FinishOutbox(ctx context.Context, id string, attempt int, r owne
 }
 
 func (s *Store) finishCall(id string, attempt int, r ownership.OutboxResult) (call, error) {
+	from := ownership.OutboxSending
+	if attempt == 0 {
+		from = ownership.OutboxSent // a provider's later verdict on a sent item
+	}
 	switch r.State {
 	case ownership.OutboxSent, ownership.OutboxPending, ownership.OutboxDead:
 	default:
@@ -156,7 +160,7 @@ func (s *Store) finishCall(id string, attempt int, r ownership.OutboxResult) (ca
 		return call{}, fmt.Errorf("redisstore: finish outbox item %q: %w", id, err)
 	}
 	return call{
-		keys: []string{s.k.obItem(id), s.k.obDue(), s.k.obLease(), s.k.obState(ownership.OutboxSending), s.k.obState(r.State), s.k.obAll()},
+		keys: []string{s.k.obItem(id), s.k.obDue(), s.k.obLease(), s.k.obState(from), s.k.obState(r.State), s.k.obAll()},
 		args: []any{id, strconv.Itoa(attempt), r.State, timeText(r.NextAt), ms(r.NextAt), r.Error, r.ProviderRef, timeText(r.At), token},
 	}, nil
 }

@@ -146,7 +146,13 @@ func (s *Store) FinishOutbox(ctx context.Context, id string, attempt int, r owne
 		if err != nil {
 			return err
 		}
-		if it.State != ownership.OutboxSending || it.Attempts != attempt {
+		switch {
+		case attempt == 0:
+			// A provider's later verdict: a sent item turned out undeliverable.
+			if it.State != ownership.OutboxSent || r.State != ownership.OutboxDead {
+				return fmt.Errorf("item is %s; only a sent item can be declared dead afterwards: %w", it.State, ownership.ErrConflict)
+			}
+		case it.State != ownership.OutboxSending || it.Attempts != attempt:
 			return fmt.Errorf("item is %s at attempt %d, not sending at attempt %d: %w", it.State, it.Attempts, attempt, ownership.ErrConflict)
 		}
 		return saveItem(ctx, tx, finished(it, r))

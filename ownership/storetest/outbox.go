@@ -514,3 +514,32 @@ func testFlags(t *testing.T, s ownership.Store) {
 	require.NoError(t, s.SetFlag(ctx, "never:set", ""), "deleting a missing flag")
 	require.Equal(t, "T-1", get("ref:{SM1}"))
 }
+
+// testOutboxDeadAfterSent: a provider reporting a sent message undelivered
+// later moves it to dead (attempt 0); nothing else can.
+func testOutboxDeadAfterSent(t *testing.T, s ownership.Store) {
+	ctx := context.Background()
+	now := t0
+	require.NoError(t, s.Enqueue(ctx, ownership.OutboxItem{ID: "late", TicketID: "T-1", Channel: "sms", To: "+15557770101", Body: "hi",
+		Purpose: "reply", NextAt: now, CreatedAt: now, UpdatedAt: now}))
+	err := s.FinishOutbox(ctx, "late", 0, ownership.OutboxResult{State: ownership.OutboxDead, Error: "undelivered", At: now})
+	require.ErrorIs(t, err, ownership.ErrConflict, "a pending item is not declared dead afterwards")
+	items, err := s.ClaimOutbox(ctx, now, time.Minute, 1)
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	require.NoError(t, s.FinishOutbox(ctx, "late", items[0].Attempts, ownership.OutboxResult{State: ownership.OutboxSent, ProviderRef: "SM1", At: now}))
+	err = s.FinishOutbox(ctx, "late", 0, ownership.OutboxResult{State: ownership.OutboxPending, At: now})
+	require.ErrorIs(t, err, ownership.ErrConflict, "only to dead")
+	require.NoError(t, s.FinishOutbox(ctx, "late", 0, ownership.OutboxResult{State: ownership.OutboxDead, Error: "undelivered (30003)", At: now.Add(time.Minute)}))
+	it, err := s.OutboxItem(ctx, "late")
+	require.NoError(t, err)
+	require.Equal(t, ownership.OutboxDead, it.State)
+	require.Equal(t, "undelivered (30003)", it.LastError)
+	require.Equal(t, "SM1", it.ProviderRef)
+	dead, err := s.ListOutbox(ctx, ownership.OutboxDead, 10)
+	require.NoError(t, err)
+	require.Len(t, dead, 1)
+	sent, err := s.ListOutbox(ctx, ownership.OutboxSent, 10)
+	require.NoError(t, err)
+	require.Empty(t, sent)
+}

@@ -55,6 +55,7 @@ func RunTests(t *testing.T, newStore NewStore) {
 		{"OutboxList", testOutboxList},
 		{"OutboxConcurrentClaim", testOutboxConcurrentClaim},
 		{"Flags", testFlags},
+		{"OutboxDeadAfterSent", testOutboxDeadAfterSent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
