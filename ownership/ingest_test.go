@@ -29,6 +29,18 @@ func outbox(t *testing.T, f *ownershiptest.Fixture) []ownership.OutboxItem {
 	return items
 }
 
+// queued counts the outbox items with purpose.
+func queued(t *testing.T, f *ownershiptest.Fixture, purpose string) int {
+	t.Helper()
+	n := 0
+	for _, it := range outbox(t, f) {
+		if it.Purpose == purpose {
+			n++
+		}
+	}
+	return n
+}
+
 func TestAcceptSMSOpensTicketOnceAndQueuesAckOnce(t *testing.T) {
 	f := smsFixture(t)
 	ctx := context.Background()
@@ -110,13 +122,7 @@ func TestOptOutBlocksTexts(t *testing.T) {
 	require.NoError(t, err)
 	_, err = f.Service.Reply(ctx, ownershiptest.Dana, ref.ID, "on my way", "k1")
 	require.NoError(t, err, "the same request again")
-	n := 0
-	for _, it := range outbox(t, f) {
-		if it.Purpose == "reply" {
-			n++
-		}
-	}
-	require.Equal(t, 1, n, "one reply queued for one idempotency key")
+	require.Equal(t, 1, queued(t, f, "reply"), "one reply queued for one idempotency key")
 }
 
 func TestVoicemailJoinsItsCall(t *testing.T) {
@@ -182,13 +188,7 @@ func TestConcurrentTextsFromNewNumberOpenOneTicket(t *testing.T) {
 	p, err := f.Store.List(ctx, ownership.Filter{})
 	require.NoError(t, err)
 	require.Len(t, p.Tickets, 1)
-	acks := 0
-	for _, it := range outbox(t, f) {
-		if it.Purpose == "auto_ack" {
-			acks++
-		}
-	}
-	require.Equal(t, 1, acks)
+	require.Equal(t, 1, queued(t, f, "auto_ack"))
 }
 
 func TestOptOutRecordedOnce(t *testing.T) {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"sync"
 	"testing"
@@ -350,17 +348,7 @@ func TestReconcileRespectsContext(t *testing.T) {
 	require.Zero(t, n)
 	require.Empty(t, srv.ListQueries())
 
-	release := make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-release:
-		}
-	}))
-	defer slow.Close()
-	defer close(release)
-	cfg := testConfig()
-	cfg.APIURL = slow.URL
+	cfg := hangingAPI(t)
 	c, err = twilio.New(cfg, sink, nil)
 	require.NoError(t, err)
 	ctx, cancel = context.WithTimeout(context.Background(), 100*time.Millisecond)

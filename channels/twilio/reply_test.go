@@ -3,8 +3,6 @@ package twilio_test
 import (
 	"context"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"testing"
 	"time"
@@ -160,17 +158,7 @@ func TestReplierRefusesWithoutCalling(t *testing.T) {
 }
 
 func TestReplierStopsWhenContextEnds(t *testing.T) {
-	release := make(chan struct{})
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-release:
-		}
-	}))
-	defer slow.Close()
-	defer close(release)
-	cfg := testConfig()
-	cfg.APIURL = slow.URL
+	cfg := hangingAPI(t)
 	r, err := twilio.NewReplier(cfg, nil)
 	require.NoError(t, err)
 

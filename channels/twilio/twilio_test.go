@@ -693,3 +693,23 @@ func TestHelpNotAnsweredAfterOptOut(t *testing.T) {
 	resp := twiml(t, post(t, c.Handler(), "/twilio/sms", smsForm("HELP")))
 	require.Empty(t, resp.Verbs)
 }
+
+// hangingAPI returns a config whose REST calls hang until the client gives
+// up, to test that sends and sweeps stop when their context ends.
+func hangingAPI(t *testing.T) twilio.Config {
+	t.Helper()
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(func() {
+		close(release)
+		slow.Close()
+	})
+	cfg := testConfig()
+	cfg.APIURL = slow.URL
+	return cfg
+}
