@@ -96,6 +96,25 @@ func (e *twilioEnv) count(t *testing.T) int {
 	return len(l.Tickets)
 }
 
+// waitEvent waits until ticket id's timeline has an event of type typ and
+// returns the last such event.
+func (e *twilioEnv) waitEvent(t *testing.T, id string, typ ownership.EventType) ownership.Event {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, evs := e.ticket(t, id)
+		for i := len(evs) - 1; i >= 0; i-- {
+			if evs[i].Type == typ {
+				return evs[i]
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has no %s event after 10s", id, typ)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // sentTo waits for the outbox to deliver n messages to number, and checks
 // no more arrive for a moment.
 func (e *twilioEnv) sentTo(t *testing.T, number string, n int) []twiliotest.Sent {
@@ -143,7 +162,9 @@ func TestTwilioSMS(t *testing.T) {
 			notes := e.sentTo(t, ownerPhone, 1)
 			require.Contains(t, notes[0].Body, "T-1")
 
-			// Delivery status lands on the timeline.
+			// Delivery status lands on the timeline (once the outbox has
+			// recorded the send: Twilio's callback cannot come earlier).
+			e.waitEvent(t, "T-1", ownership.EventMessageOut)
 			st := url.Values{"MessageSid": {acks[0].SID}, "MessageStatus": {"delivered"}, "AccountSid": {twiliotest.AccountSID}}
 			code, _ = e.post(t, "/twilio/sms/status", st, "")
 			require.Equal(t, 200, code)
@@ -260,6 +281,7 @@ func TestTwilioOutbox(t *testing.T) {
 	require.Equal(t, 200, code)
 	e.sentTo(t, "+15557770101", 1) // the auto-ack
 
+	e.waitEvent(t, "T-1", ownership.EventMessageOut) // the ack is recorded: the reply's status can follow
 	e.twilio.FailNext(1, 429, 20429, "1")
 	_, err := e.api.do(ctx, "POST", "/api/v1/tickets/T-1/messages", map[string]any{"body": "Restarting the VPN server now."}, nil)
 	require.NoError(t, err)
@@ -283,15 +305,15 @@ func TestTwilioOutbox(t *testing.T) {
 	require.Len(t, dead.Items, 1)
 	require.Equal(t, "+15557770102", dead.Items[0].To)
 	require.Contains(t, dead.Items[0].LastError, "21610")
-	_, evs := e.ticket(t, "T-2")
-	last := evs[len(evs)-1]
-	require.Equal(t, ownership.EventDelivery, last.Type)
+	// The dead letter is recorded on the timeline right after the outbox.
+	last := e.waitEvent(t, "T-2", ownership.EventDelivery)
 	require.Equal(t, "dead", last.Meta["status"])
 	_, metrics := get(t, e.srv.url+"/metrics")
 	require.Contains(t, metrics, `intake_outbox_items{state="dead"} 1`)
 	require.Contains(t, metrics, `intake_outbox_sends_total{channel="sms",result="dead"} 1`)
 
 	// A message Twilio accepted but later reports undelivered is dead-lettered too.
+	e.waitEvent(t, "T-1", ownership.EventDelivery) // the reply's send is recorded
 	st := url.Values{"MessageSid": {sent[1].SID}, "MessageStatus": {"undelivered"}, "ErrorCode": {"30003"}, "AccountSid": {twiliotest.AccountSID}}
 	code, _ = e.post(t, "/twilio/sms/status", st, "")
 	require.Equal(t, 200, code)
