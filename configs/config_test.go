@@ -486,11 +486,11 @@ teams:
   - {id: u, members: &both [a, b], fallback: m}
   - {id: v, members: *both, fallback: m}
 `
-	c, err := Parse([]byte(doc+"  - {id: w, members: [], fallback: m}\n"), "x.yaml", lookup(nil))
+	_, err := Parse([]byte(doc+"  - {id: w, members: [], fallback: m}\n"), "x.yaml", lookup(nil))
 	require.Error(t, err, "m is not a rep")
 	require.ErrorContains(t, err, `x.yaml:6: teams[0].fallback: rep "m" is not in reps`)
 
-	c, err = Parse([]byte(strings.ReplaceAll(doc, "fallback: m", "fallback: a")), "x.yaml", lookup(nil))
+	c, err := Parse([]byte(strings.ReplaceAll(doc, "fallback: m", "fallback: a")), "x.yaml", lookup(nil))
 	require.NoError(t, err)
 	require.Equal(t, "Bob", c.Reps[1].Name)
 	require.Equal(t, "Europe/London", c.Reps[1].Timezone)

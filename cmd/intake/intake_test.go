@@ -40,6 +40,7 @@ func TestServeWithNoConfig(t *testing.T) {
 
 	code, body := get(t, srv.url+"/healthz")
 	require.Equal(t, 200, code)
+	require.Contains(t, body, `"status":"ok"`)
 	code, body = get(t, srv.url+"/readyz")
 	require.Equal(t, 200, code)
 	require.Contains(t, body, `"store":"ok"`)
