@@ -2,6 +2,7 @@ package ownership
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -69,4 +70,30 @@ func (s *Service) replyRoute(ctx context.Context, t Ticket) (channels.Kind, stri
 		return channels.SMS, t.Contact.Phone, nil
 	}
 	return "", "", fmt.Errorf("%w: no outbound channel can reach the customer of %s (channel %s) yet", ErrState, t.ID, t.Channel)
+}
+
+// RetryOutbox sends a dead-lettered message again: it becomes pending, due
+// now. Managers only; an item that is not dead is ErrState.
+func (s *Service) RetryOutbox(ctx context.Context, a Actor, id string) (OutboxItem, error) {
+	if !a.IsManager() {
+		return OutboxItem{}, fmt.Errorf("%w: only managers retry failed messages", ErrForbidden)
+	}
+	it, err := s.store.OutboxItem(ctx, id)
+	if err != nil {
+		return OutboxItem{}, err
+	}
+	if it.State != OutboxDead {
+		return it, fmt.Errorf("%w: message %s is %s, not dead", ErrState, id, it.State)
+	}
+	now := s.now().UTC()
+	err = s.store.FinishOutbox(ctx, id, 0, OutboxResult{State: OutboxPending, NextAt: now, At: now,
+		Error: "retried by " + a.ID + " after: " + it.LastError})
+	if errors.Is(err, ErrConflict) {
+		return it, fmt.Errorf("%w: message %s changed meanwhile; reload", ErrState, id)
+	}
+	if err != nil {
+		return it, err
+	}
+	s.logger.Info("dead letter retried", "outbox", id, "ticket", it.TicketID, "actor", a.ID)
+	return s.store.OutboxItem(ctx, id)
 }

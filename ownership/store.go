@@ -130,8 +130,9 @@ type Store interface {
 	// FinishOutbox records how attempt number attempt of item id ended. It
 	// applies only while the item is sending with that attempt number (the
 	// claim is the fence): otherwise ErrConflict, and nothing changes.
-	// Attempt 0 is the provider's later verdict on a sent item: only
-	// sent → dead is allowed (a delivery failure reported afterwards).
+	// Attempt 0 is an out-of-band change: sent → dead (the provider later
+	// reported it undeliverable) or dead → pending (a manager retries it);
+	// nothing else.
 	FinishOutbox(ctx context.Context, id string, attempt int, r OutboxResult) error
 	// OutboxItem returns one item; ErrNotFound if unknown.
 	OutboxItem(ctx context.Context, id string) (OutboxItem, error)

@@ -312,6 +312,21 @@ func TestTwilioOutbox(t *testing.T) {
 	require.Contains(t, metrics, `intake_outbox_items{state="dead"} 1`)
 	require.Contains(t, metrics, `intake_outbox_sends_total{channel="sms",result="dead"} 1`)
 
+	// A manager retries the dead letter: it is attempted again (and, the
+	// number still being unsubscribed, dead again after a second attempt).
+	var retried ownership.OutboxItem
+	_, err = e.api.do(ctx, "POST", "/api/v1/outbox/"+url.PathEscape(dead.Items[0].ID)+"/retry", nil, &retried)
+	require.NoError(t, err)
+	require.Equal(t, ownership.OutboxPending, retried.State)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		_, err = e.api.do(ctx, "GET", "/api/v1/outbox?state=dead", nil, &dead)
+		require.NoError(t, err)
+		if len(dead.Items) == 1 && dead.Items[0].Attempts == 2 {
+			break
+		}
+	}
+	require.Equal(t, 2, dead.Items[0].Attempts)
+
 	// A message Twilio accepted but later reports undelivered is dead-lettered too.
 	e.waitEvent(t, "T-1", ownership.EventDelivery) // the reply's send is recorded
 	st := url.Values{"MessageSid": {sent[1].SID}, "MessageStatus": {"undelivered"}, "ErrorCode": {"30003"}, "AccountSid": {twiliotest.AccountSID}}

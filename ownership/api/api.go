@@ -68,6 +68,7 @@ func Register(mux *http.ServeMux, svc *ownership.Service, opts Options) {
 	route("GET /api/v1/summary", h.summary)
 	route("GET /api/v1/audit", h.audit)
 	route("GET /api/v1/outbox", h.outbox)
+	route("POST /api/v1/outbox/{id}/retry", h.retryOutbox)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no such API path: "+r.Method+" "+r.URL.Path)
 	})

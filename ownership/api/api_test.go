@@ -164,6 +164,10 @@ func TestBadInput(t *testing.T) {
 		{"bad limit", "GET", "/api/v1/tickets?limit=0", managerToken, ``, nil, 400, "limit"},
 		{"bad cursor", "GET", "/api/v1/tickets?cursor=xyz", managerToken, ``, nil, 400, "cursor"},
 		{"unknown path", "GET", "/api/v1/nothing", managerToken, ``, nil, 404, "no such API path"},
+		{"tech retries a dead letter", "POST", "/api/v1/outbox/x/retry", techToken, ``, nil, 403, "only managers"},
+		{"retry an unknown message", "POST", "/api/v1/outbox/nope/retry", managerToken, ``, nil, 404, "not found"},
+		{"tech lists the outbox", "GET", "/api/v1/outbox", techToken, ``, nil, 403, "for managers"},
+		{"bad outbox state", "GET", "/api/v1/outbox?state=lost", managerToken, ``, nil, 400, "not one of"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -175,6 +175,16 @@ func (h *handler) outbox(w http.ResponseWriter, r *http.Request, a ownership.Act
 	writeJSON(w, http.StatusOK, outboxResponse{Items: items})
 }
 
+// retryOutbox sends a dead-lettered message again (managers).
+func (h *handler) retryOutbox(w http.ResponseWriter, r *http.Request, a ownership.Actor) {
+	it, err := h.svc.RetryOutbox(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		h.writeServiceError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, it)
+}
+
 type repsResponse struct {
 	Reps []ownership.RepView `json:"reps"`
 }

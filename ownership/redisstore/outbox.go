@@ -146,8 +146,11 @@ func (s *Store) FinishOutbox(ctx context.Context, id string, attempt int, r owne
 
 func (s *Store) finishCall(id string, attempt int, r ownership.OutboxResult) (call, error) {
 	from := ownership.OutboxSending
-	if attempt == 0 {
-		from = ownership.OutboxSent // a provider's later verdict on a sent item
+	if attempt == 0 { // out of band: sent → dead, or dead → pending
+		from = ownership.OutboxSent
+		if r.State == ownership.OutboxPending {
+			from = ownership.OutboxDead
+		}
 	}
 	switch r.State {
 	case ownership.OutboxSent, ownership.OutboxPending, ownership.OutboxDead:

@@ -148,9 +148,12 @@ func (s *Store) FinishOutbox(ctx context.Context, id string, attempt int, r owne
 		}
 		switch {
 		case attempt == 0:
-			// A provider's later verdict: a sent item turned out undeliverable.
-			if it.State != ownership.OutboxSent || r.State != ownership.OutboxDead {
-				return fmt.Errorf("item is %s; only a sent item can be declared dead afterwards: %w", it.State, ownership.ErrConflict)
+			// Out of band: a sent item the provider later reported
+			// undeliverable, or a dead item a manager retries.
+			ok := (it.State == ownership.OutboxSent && r.State == ownership.OutboxDead) ||
+				(it.State == ownership.OutboxDead && r.State == ownership.OutboxPending)
+			if !ok {
+				return fmt.Errorf("item is %s; out of band only sent → dead or dead → pending: %w", it.State, ownership.ErrConflict)
 			}
 		case it.State != ownership.OutboxSending || it.Attempts != attempt:
 			return fmt.Errorf("item is %s at attempt %d, not sending at attempt %d: %w", it.State, it.Attempts, attempt, ownership.ErrConflict)

@@ -542,4 +542,17 @@ func testOutboxDeadAfterSent(t *testing.T, s ownership.Store) {
 	sent, err := s.ListOutbox(ctx, ownership.OutboxSent, 10)
 	require.NoError(t, err)
 	require.Empty(t, sent)
+
+	// A manager retries it: dead → pending, due again, claimable.
+	later := now.Add(time.Hour)
+	require.NoError(t, s.FinishOutbox(ctx, "late", 0, ownership.OutboxResult{State: ownership.OutboxPending, NextAt: later, At: later}))
+	err = s.FinishOutbox(ctx, "late", 0, ownership.OutboxResult{State: ownership.OutboxPending, NextAt: later, At: later})
+	require.ErrorIs(t, err, ownership.ErrConflict, "a pending item is not retried again")
+	items, err = s.ClaimOutbox(ctx, later, time.Minute, 5)
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	require.Equal(t, "late", items[0].ID)
+	dead, err = s.ListOutbox(ctx, ownership.OutboxDead, 10)
+	require.NoError(t, err)
+	require.Empty(t, dead)
 }

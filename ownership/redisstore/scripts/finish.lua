@@ -4,7 +4,7 @@
 -- fin field, and a re-run finding it answers OK without writing.
 --
 -- KEYS[1] {p}:ob:item:<id>       KEYS[2] {p}:ob:due
--- KEYS[3] {p}:ob:lease           KEYS[4] {p}:ob:state:sending (state:sent for attempt 0)
+-- KEYS[3] {p}:ob:lease           KEYS[4] {p}:ob:state:<current state> (sending, or sent/dead for attempt 0)
 -- KEYS[5] {p}:ob:state:<new state>   KEYS[6] {p}:ob:all
 -- ARGV[1] id                     ARGV[2] attempt
 -- ARGV[3] new state: sent, pending (a retry) or dead
@@ -25,8 +25,9 @@ if cur[3] == ARGV[9] then
   return {'OK'}
 end
 if ARGV[2] == '0' then
-  -- attempt 0: the provider later reported a sent item undeliverable
-  if cur[1] ~= 'sent' or ARGV[3] ~= 'dead' then
+  -- attempt 0, out of band: the provider later reported a sent item
+  -- undeliverable (sent -> dead), or a manager retries one (dead -> pending)
+  if not ((cur[1] == 'sent' and ARGV[3] == 'dead') or (cur[1] == 'dead' and ARGV[3] == 'pending')) then
     return {'CONFLICT'}
   end
 elseif cur[1] ~= 'sending' or cur[2] ~= ARGV[2] then
