@@ -22,6 +22,12 @@ func sms(sid, from, text string) channels.Message {
 	return channels.Message{Kind: channels.SMS, ExternalID: sid, From: channels.Contact{Phone: from}, To: "+15557771000", Text: text}
 }
 
+// withEvent returns m marked as event (STOP and START texts).
+func withEvent(m channels.Message, event string) channels.Message {
+	m.Event = event
+	return m
+}
+
 func outbox(t *testing.T, f *ownershiptest.Fixture) []ownership.OutboxItem {
 	t.Helper()
 	items, err := f.Store.ListOutbox(context.Background(), "", 100)
@@ -106,16 +112,14 @@ func TestOptOutBlocksTexts(t *testing.T) {
 	ctx := context.Background()
 	ref, err := f.Service.Accept(ctx, sms("SM1", "+15557770101", "help"))
 	require.NoError(t, err)
-	stop := sms("SM2", "+15557770101", "STOP")
-	stop.Event = channels.EventOptOut
+	stop := withEvent(sms("SM2", "+15557770101", "STOP"), channels.EventOptOut)
 	_, err = f.Service.Accept(ctx, stop)
 	require.NoError(t, err)
 	_, err = f.Service.Reply(ctx, ownershiptest.Dana, ref.ID, "on my way", "")
 	require.ErrorIs(t, err, ownership.ErrState)
 	require.ErrorContains(t, err, "opted out")
 
-	start := sms("SM3", "+15557770101", "START")
-	start.Event = channels.EventOptIn
+	start := withEvent(sms("SM3", "+15557770101", "START"), channels.EventOptIn)
 	_, err = f.Service.Accept(ctx, start)
 	require.NoError(t, err)
 	_, err = f.Service.Reply(ctx, ownershiptest.Dana, ref.ID, "on my way", "k1")
@@ -196,8 +200,7 @@ func TestOptOutRecordedOnce(t *testing.T) {
 	ctx := context.Background()
 	ref, err := f.Service.Accept(ctx, sms("SM1", "+15557770101", "help"))
 	require.NoError(t, err)
-	stop := sms("SM2", "+15557770101", "STOP")
-	stop.Event = channels.EventOptOut
+	stop := withEvent(sms("SM2", "+15557770101", "STOP"), channels.EventOptOut)
 	for i := 0; i < 3; i++ {
 		_, err = f.Service.Accept(ctx, stop)
 		require.NoError(t, err)
