@@ -109,6 +109,10 @@ type Outbound struct {
 	Body     string
 	Purpose  string // auto_ack, reply, notify
 	Attempt  int
+	// Headers carries channel specifics the ledger chose when it queued the
+	// message: for email, "In-Reply-To" and "References" (threading to the
+	// customer's last message). Adapters sanitise them before use.
+	Headers map[string]string
 }
 
 // Replier sends outbound messages for one channel. Errors are temporary

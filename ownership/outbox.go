@@ -14,21 +14,24 @@ const (
 
 // OutboxItem is one outbound message, stored before any attempt to send it.
 type OutboxItem struct {
-	ID          string    `json:"id"` // chosen by the caller, stable: enqueueing the same ID again is a no-op
-	TicketID    string    `json:"ticket"`
-	Channel     string    `json:"channel"` // sms, email, slack
-	To          string    `json:"to"`
-	Subject     string    `json:"subject,omitempty"`
-	Body        string    `json:"body"`
-	Purpose     string    `json:"purpose"` // auto_ack, reply, notify
-	State       string    `json:"state"`
-	Attempts    int       `json:"attempts"`
-	NextAt      time.Time `json:"next_at"`               // when a pending item is due
-	LeaseUntil  time.Time `json:"lease_until,omitempty"` // when a sending item's claim expires
-	LastError   string    `json:"last_error,omitempty"`
-	ProviderRef string    `json:"provider_ref,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	UpdatedAt   time.Time `json:"updated_at"`
+	ID       string `json:"id"` // chosen by the caller, stable: enqueueing the same ID again is a no-op
+	TicketID string `json:"ticket"`
+	Channel  string `json:"channel"` // sms, email, slack
+	To       string `json:"to"`
+	Subject  string `json:"subject,omitempty"`
+	Body     string `json:"body"`
+	Purpose  string `json:"purpose"` // auto_ack, reply, notify
+	// Headers are channel specifics fixed when the item is queued (email
+	// threading: In-Reply-To, References); immutable like Body.
+	Headers     map[string]string `json:"headers,omitempty"`
+	State       string            `json:"state"`
+	Attempts    int               `json:"attempts"`
+	NextAt      time.Time         `json:"next_at"`               // when a pending item is due
+	LeaseUntil  time.Time         `json:"lease_until,omitempty"` // when a sending item's claim expires
+	LastError   string            `json:"last_error,omitempty"`
+	ProviderRef string            `json:"provider_ref,omitempty"`
+	CreatedAt   time.Time         `json:"created_at"`
+	UpdatedAt   time.Time         `json:"updated_at"`
 }
 
 // OutboxResult is how one send attempt ended.
