@@ -31,9 +31,35 @@ const (
 	EventOptIn     = "opt_in"    // START and friends
 )
 
-// MetaKeyword in Message.Meta marks a carrier keyword message ("help"):
-// recorded on an open ticket, never opening one.
-const MetaKeyword = "keyword"
+// Keys in Message.Meta the ledger acts on.
+const (
+	// MetaKeyword marks a carrier keyword message ("help"): recorded on an
+	// open ticket, never opening one.
+	MetaKeyword = "keyword"
+	// MetaAutomated says why a message was sent by a machine (an
+	// out-of-office reply, a mailing list). It never opens a ticket and
+	// never gets an automatic answer; when it threads to a ticket it is
+	// recorded there without reopening it or notifying anyone.
+	MetaAutomated = "automated"
+	// MetaReview says why a message needs a person's look (it could not be
+	// parsed): it opens a ticket flagged for review and gets no automatic
+	// answer.
+	MetaReview = "review"
+	// MetaNoAutoReply is the sender's request not to be answered
+	// automatically (X-Auto-Response-Suppress); the message is human.
+	MetaNoAutoReply = "no_auto_reply"
+	// MetaMessageID is an email's own Message-ID ("<id>") and
+	// MetaReferences its thread, oldest first, space-separated; a reply
+	// threads to them.
+	MetaMessageID  = "message_id"
+	MetaReferences = "references"
+	// MetaOutbox names our outbound message a status is about (a bounce).
+	MetaOutbox = "outbox"
+)
+
+// OutboxRef is the Message.References key of one of our own outbound
+// messages (the outbox item id), for a reply that answers it.
+func OutboxRef(id string) string { return "outbox:" + id }
 
 // Contact is who sent a message, as the channel knows them.
 type Contact struct {
@@ -58,7 +84,14 @@ type Message struct {
 	ExternalID string // the provider's id: MessageSid, CallSid, RecordingSid+kind...
 	// ThreadKey, when set, is the dedup key of an earlier message whose
 	// ticket this one belongs to (a recording joins its call's ticket).
-	ThreadKey   string
+	ThreadKey string
+	// TicketHint is a ticket id the sender named (an email subject's
+	// "[T-n]"). References are keys of earlier messages this one answers,
+	// nearest first: dedup keys of inbound messages or OutboxRef of ours.
+	// Neither is trusted: the message joins the ticket they lead to only
+	// when the sender is that ticket's contact or of its org.
+	TicketHint  string
+	References  []string
 	From        Contact
 	To          string
 	Subject     string

@@ -9,6 +9,10 @@ import (
 // ErrBadSignature: a webhook's signature is missing or wrong.
 var ErrBadSignature = errors.New("bad signature")
 
+// ErrRejected: the sink refuses a message as invalid; delivering it again
+// will not help. (ownership.ErrInvalid is this error.)
+var ErrRejected = errors.New("invalid request")
+
 type permanent struct{ err error }
 
 func (p permanent) Error() string { return p.err.Error() }

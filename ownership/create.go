@@ -38,6 +38,11 @@ type NewTicket struct {
 	Event EventType
 	// Meta is kept on the first event.
 	Meta map[string]string
+	// Review flags the ticket for a person's look, saying why; Links are
+	// related tickets (the one a stranger's mail named, a closed one this
+	// follows up).
+	Review string
+	Links  []string
 }
 
 // CreateTicket opens a ticket and gives it its owner in the same atomic
@@ -204,6 +209,8 @@ func (s *Service) buildCreate(in NewTicket, org string, d routing.Decision, capa
 		UpdatedAt:  now,
 		AssignedAt: now,
 		Handles:    in.Handles,
+		Review:     in.Review,
+		Links:      in.Links,
 	}
 	if !t.Priority.Valid() {
 		t.Priority = PriorityNormal
@@ -221,6 +228,10 @@ func (s *Service) buildCreate(in NewTicket, org string, d routing.Decision, capa
 	if strings.TrimSpace(in.Body) != "" || len(in.Attachments) > 0 || first != EventMessageIn {
 		evs = append(evs, Event{Type: first, At: now, Actor: actor, Channel: in.Channel, Body: in.Body, ProviderID: in.ProviderID,
 			Attachments: in.Attachments, Meta: in.Meta})
+	}
+	if in.Review != "" {
+		evs = append(evs, Event{Type: EventNote, At: now, Actor: "system", Body: "Needs review: " + in.Review,
+			Meta: map[string]string{"review": "true"}})
 	}
 	meta := map[string]string{"step": d.Step}
 	if d.Rule != "" {

@@ -59,20 +59,28 @@ func (s *Service) Accept(ctx context.Context, m channels.Message) (channels.Tick
 		ref.Duplicate = true
 		return ref, err
 	}
-	target, err := s.joinTarget(ctx, m)
+	th, err := s.thread(ctx, m)
 	if err != nil {
 		return channels.TicketRef{}, err
 	}
 	var ref channels.TicketRef
 	switch {
-	case target != "":
-		ref, err = s.join(ctx, target, m, key)
+	case m.Meta[channels.MetaAutomated] != "":
+		// Machines never open tickets (no loops with auto-responders);
+		// one that answers a ticket is kept on it, quietly.
+		if th.id == "" {
+			s.logger.Info("automated message ignored", "channel", m.Kind, "why", m.Meta[channels.MetaAutomated], "provider_id", m.ExternalID)
+			return channels.TicketRef{}, nil
+		}
+		return s.joinQuietly(ctx, th.id, m, key)
+	case th.id != "":
+		ref, err = s.join(ctx, th.id, m, key)
 	case m.Meta[channels.MetaKeyword] != "":
 		// HELP and the like are answered by the channel itself; they
 		// do not open a ticket (or earn an auto-acknowledgement).
 		return channels.TicketRef{}, nil
 	default:
-		ref, err = s.open(ctx, m, key)
+		ref, err = s.open(ctx, m, key, th)
 	}
 	if err != nil {
 		return ref, err
@@ -80,37 +88,128 @@ func (s *Service) Accept(ctx context.Context, m channels.Message) (channels.Tick
 	return ref, s.queueAfterIngest(ctx, m, key, ref)
 }
 
-// joinTarget returns the ticket an inbound message belongs to: the one
-// its thread key points at, else the sender's newest open or pending
-// ticket; "" means a new ticket.
-func (s *Service) joinTarget(ctx context.Context, m channels.Message) (string, error) {
+// threadTarget is where an inbound message goes.
+type threadTarget struct {
+	id     string   // the ticket it joins; "" opens a new one
+	links  []string // tickets a new one is linked to
+	review string   // why a new one needs a person's look
+	named  string   // the ticket a stranger named (noted there)
+}
+
+// thread decides which ticket an inbound message belongs to. Trusted
+// pointers come first: the thread key (a recording's call) and a ticket
+// named in a callback URL we signed. Then what the sender says: the ticket
+// their subject names, then the messages they answer; those are joined
+// only when the sender is the ticket's contact or of its org, so a
+// stranger cannot write into another customer's ticket by quoting its id.
+// A closed ticket is not reopened: the message opens a follow-up linked
+// to it. Failing all that, SMS and the like join the sender's newest open
+// ticket; email, which threads explicitly, opens a new one.
+func (s *Service) thread(ctx context.Context, m channels.Message) (threadTarget, error) {
 	if m.ThreadKey != "" {
 		id, err := s.store.LookupDedup(ctx, m.ThreadKey)
 		if err == nil {
-			return id, nil
+			return threadTarget{id: id}, nil
 		}
 		if !errors.Is(err, ErrNotFound) {
-			return "", err
+			return threadTarget{}, err
 		}
 	}
 	// A callback URL we signed may name the ticket (?ticket=T-n): a
 	// voicemail whose call was never stored still lands on its ticket.
 	if id := m.Meta["ticket"]; id != "" {
 		if _, err := s.store.Ticket(ctx, id); err == nil {
-			return id, nil
+			return threadTarget{id: id}, nil
 		}
+	}
+	th, found, err := s.threadByReference(ctx, m)
+	if err != nil || found {
+		return th, err
+	}
+	if m.Kind == channels.Email {
+		return threadTarget{}, nil
 	}
 	c := Contact{Email: m.From.Email, Phone: m.From.Phone, SlackUser: m.From.SlackUser}
 	for _, k := range c.Keys() {
 		p, err := s.store.List(ctx, Filter{Contact: k, Statuses: []Status{StatusOpen, StatusPending}, Limit: 1})
 		if err != nil {
-			return "", err
+			return threadTarget{}, err
 		}
 		if len(p.Tickets) > 0 {
-			return p.Tickets[0].ID, nil
+			return threadTarget{id: p.Tickets[0].ID}, nil
 		}
 	}
-	return "", nil
+	return threadTarget{}, nil
+}
+
+// threadByReference follows the sender's own pointers: the ticket they
+// name, then the messages they answer. The first that leads to a ticket
+// decides.
+func (s *Service) threadByReference(ctx context.Context, m channels.Message) (threadTarget, bool, error) {
+	type candidate struct{ id, why string }
+	var cands []candidate
+	if m.TicketHint != "" {
+		cands = append(cands, candidate{m.TicketHint, "the subject names " + m.TicketHint})
+	}
+	for _, r := range m.References {
+		id, err := s.referencedTicket(ctx, r)
+		if err != nil {
+			return threadTarget{}, false, err
+		}
+		if id != "" {
+			cands = append(cands, candidate{id, "it answers a message on " + id})
+		}
+	}
+	for _, c := range cands {
+		t, err := s.store.Ticket(ctx, c.id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return threadTarget{}, false, err
+		}
+		if !s.mayJoin(t, m.From) {
+			who := firstNonEmpty(m.From.Email, m.From.Phone, m.From.SlackUser, "unknown sender")
+			return threadTarget{links: []string{t.ID}, named: t.ID,
+				review: fmt.Sprintf("%s, but %s is neither that ticket's contact nor of its org", c.why, who)}, true, nil
+		}
+		if t.Status == StatusClosed {
+			return threadTarget{links: []string{t.ID}}, true, nil
+		}
+		return threadTarget{id: t.ID}, true, nil
+	}
+	return threadTarget{}, false, nil
+}
+
+// referencedTicket maps a Message.References key to its ticket ("" when
+// unknown).
+func (s *Service) referencedTicket(ctx context.Context, key string) (string, error) {
+	if id, ok := strings.CutPrefix(key, "outbox:"); ok {
+		it, err := s.store.OutboxItem(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return "", nil
+		}
+		return it.TicketID, err
+	}
+	id, err := s.store.LookupDedup(ctx, key)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	return id, err
+}
+
+// mayJoin reports whether a message from c may be added to t: c is t's
+// contact (by any identity the directory links) or of t's org.
+func (s *Service) mayJoin(t Ticket, c channels.Contact) bool {
+	from, org := s.dir.resolve(Contact{Email: c.Email, Phone: c.Phone, SlackUser: c.SlackUser})
+	for _, k := range from.Keys() {
+		for _, tk := range t.Contact.Keys() {
+			if k == tk {
+				return true
+			}
+		}
+	}
+	return org != "" && org == t.Org
 }
 
 func eventType(m channels.Message) EventType {
@@ -123,7 +222,7 @@ func eventType(m channels.Message) EventType {
 	return EventMessageIn
 }
 
-func (s *Service) open(ctx context.Context, m channels.Message, key string) (channels.TicketRef, error) {
+func (s *Service) open(ctx context.Context, m channels.Message, key string, th threadTarget) (channels.TicketRef, error) {
 	subject := m.Subject
 	if subject == "" {
 		subject = firstLine(m.Text, 80)
@@ -135,10 +234,23 @@ func (s *Service) open(ctx context.Context, m channels.Message, key string) (cha
 		Subject: subject, Body: m.Text, Channel: string(m.Kind), DedupKey: key, ProviderID: m.ExternalID,
 		Contact:     Contact{Name: m.From.Name, Email: m.From.Email, Phone: m.From.Phone, SlackUser: m.From.SlackUser},
 		Attachments: m.Attachments, Event: eventType(m), Meta: m.Meta,
-		Handles: handles(m),
+		Handles: handles(m), Links: th.links, Review: firstNonEmpty(th.review, m.Meta[channels.MetaReview]),
 	})
 	if err != nil {
 		return channels.TicketRef{}, err
+	}
+	if created && len(th.links) > 0 {
+		// The linked ticket's people learn of the new one, without its
+		// text (it may be a stranger's).
+		note := "Follow-up opened as " + t.ID + "."
+		if th.named != "" {
+			note = fmt.Sprintf("A message from %s named this ticket; it was opened separately as %s for review.",
+				firstNonEmpty(m.From.Email, m.From.Phone, m.From.SlackUser, "an unknown sender"), t.ID)
+		}
+		if err := s.appendOnce(ctx, th.links[0], "link:"+key, Event{Type: EventNote, Actor: "system", Body: note,
+			Meta: map[string]string{"linked": t.ID}}); err != nil {
+			return channels.TicketRef{}, err
+		}
 	}
 	ref, err := s.ref(ctx, t.ID)
 	ref.Created, ref.Duplicate = created, !created
@@ -153,7 +265,33 @@ func handles(m channels.Message) map[string]string {
 	if m.To != "" {
 		h["to"] = m.To
 	}
-	return h
+	return withEmailThread(h, m)
+}
+
+// withEmailThread returns h (copied) with m's email thread, so a reply
+// answers the customer's latest message: handle "message_id" is its
+// Message-ID and "references" the thread before it plus that id, the
+// newest 20.
+func withEmailThread(h map[string]string, m channels.Message) map[string]string {
+	mid := m.Meta[channels.MetaMessageID]
+	if mid == "" {
+		return h
+	}
+	out := make(map[string]string, len(h)+2)
+	for k, v := range h {
+		out[k] = v
+	}
+	refs := strings.Fields(m.Meta[channels.MetaReferences])
+	if len(refs) == 0 {
+		refs = strings.Fields(h["references"])
+	}
+	refs = append(refs, mid)
+	if len(refs) > 20 {
+		refs = refs[len(refs)-20:]
+	}
+	out["message_id"] = mid
+	out["references"] = strings.Join(refs, " ")
+	return out
 }
 
 // join appends the message to ticket id, reopening it if it was pending.
@@ -171,9 +309,11 @@ func (s *Service) join(ctx context.Context, id string, m channels.Message, key s
 		evs := []Event{ev}
 		next := t
 		next.UpdatedAt = now
-		if t.Status == StatusPending && eventType(m) == EventMessageIn {
+		next.Handles = withEmailThread(t.Handles, m)
+		if (t.Status == StatusPending || t.Status == StatusResolved) && eventType(m) == EventMessageIn {
 			next.Status = StatusOpen
-			evs = append(evs, Event{Type: EventStatus, At: now, Actor: "system", From: string(StatusPending), To: string(StatusOpen), Reason: "customer replied"})
+			next.ResolvedAt = nil
+			evs = append(evs, Event{Type: EventStatus, At: now, Actor: "system", From: string(t.Status), To: string(StatusOpen), Reason: "customer replied"})
 		}
 		_, err = s.store.UpdateTicket(ctx, UpdateRequest{Ticket: next, Events: evs, OpID: "in:" + key, DedupKey: key})
 		switch {
@@ -189,6 +329,17 @@ func (s *Service) join(ctx context.Context, id string, m channels.Message, key s
 		}
 	}
 	return channels.TicketRef{}, fmt.Errorf("join %s: %w", id, ErrConflict)
+}
+
+// joinQuietly records an automated message on ticket id without changing
+// its status or telling anyone.
+func (s *Service) joinQuietly(ctx context.Context, id string, m channels.Message, key string) (channels.TicketRef, error) {
+	ev := Event{Type: eventType(m), Actor: firstNonEmpty(m.From.Email, m.From.Phone, m.From.SlackUser, "customer"),
+		Channel: string(m.Kind), Body: m.Text, ProviderID: m.ExternalID, Attachments: m.Attachments, Meta: m.Meta}
+	if err := s.appendOnce(ctx, id, key, ev); err != nil {
+		return channels.TicketRef{}, err
+	}
+	return s.ref(ctx, id)
 }
 
 // ref describes ticket id for the adapter.

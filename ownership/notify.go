@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/intakehq/intake/channels"
 )
@@ -19,12 +21,28 @@ func refFlag(providerRef string) string { return "ref:" + providerRef }
 // tickets) and the owner's notification. Ids derive from the delivery, so
 // running it again (a provider retry) queues nothing twice.
 func (s *Service) queueAfterIngest(ctx context.Context, m channels.Message, key string, ref channels.TicketRef) error {
+	if m.Meta[channels.MetaAutomated] != "" {
+		return nil // recorded quietly, never answered
+	}
 	var items []OutboxItem
 	now := s.now().UTC()
-	if ref.Created && m.Kind == channels.SMS && s.out[channels.SMS] && !ref.OptedOut && m.From.Phone != "" {
-		body := strings.NewReplacer("{{ticket}}", ref.ID, "{{owner}}", firstName(ref.OwnerName, ref.Owner)).Replace(s.ack)
+	body := strings.NewReplacer("{{ticket}}", ref.ID, "{{owner}}", firstName(ref.OwnerName, ref.Owner)).Replace(s.ack)
+	switch {
+	case !ref.Created || m.Meta[channels.MetaReview] != "":
+	case m.Kind == channels.SMS && s.out[channels.SMS] && !ref.OptedOut && m.From.Phone != "":
 		items = append(items, OutboxItem{ID: "ack:" + key, TicketID: ref.ID, Channel: string(channels.SMS), To: m.From.Phone,
 			Body: body, Purpose: "auto_ack", NextAt: now, CreatedAt: now, UpdatedAt: now})
+	case m.Kind == channels.Email && s.out[channels.Email] && m.From.Email != "" && m.Meta[channels.MetaNoAutoReply] == "":
+		it := OutboxItem{ID: "ack:" + key, TicketID: ref.ID, Channel: string(channels.Email), To: m.From.Email,
+			Subject: "Re: " + m.Subject, Body: body, Purpose: "auto_ack", NextAt: now, CreatedAt: now, UpdatedAt: now,
+			Headers: emailThreadHeaders(withEmailThread(nil, m))}
+		ok, err := s.mayAutoAck(ctx, it, now)
+		if err != nil {
+			return err
+		}
+		if ok {
+			items = append(items, it)
+		}
 	}
 	if n, ok := s.notification(ref, m, key); ok {
 		items = append(items, n)
@@ -73,6 +91,51 @@ func (s *Service) notification(ref channels.TicketRef, m channels.Message, key s
 	return item, true
 }
 
+// emailThreadHeaders are the In-Reply-To and References of a message
+// answering the thread kept in ticket handles h.
+func emailThreadHeaders(h map[string]string) map[string]string {
+	if h["message_id"] == "" {
+		return nil
+	}
+	return map[string]string{"In-Reply-To": h["message_id"], "References": h["references"]}
+}
+
+// Auto-acknowledgements per sender address: at most autoAckLimit in
+// autoAckWindow, so a sender (or a forwarding loop the filter missed)
+// opening ticket after ticket is not answered each time.
+const (
+	autoAckLimit  = 3
+	autoAckWindow = time.Hour
+)
+
+// mayAutoAck reports whether it may be queued under the per-sender limit,
+// and counts it when so. An item queued before (a retried delivery) is
+// always allowed: enqueueing it again is a no-op.
+func (s *Service) mayAutoAck(ctx context.Context, it OutboxItem, now time.Time) (bool, error) {
+	if _, err := s.store.OutboxItem(ctx, it.ID); err == nil {
+		return true, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return false, err
+	}
+	key := "autoack:" + it.Channel + ":" + strings.ToLower(it.To)
+	v, err := s.store.Flag(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	var recent []string
+	for _, f := range strings.Fields(v) {
+		if sec, err := strconv.ParseInt(f, 10, 64); err == nil && now.Sub(time.Unix(sec, 0)) < autoAckWindow {
+			recent = append(recent, f)
+		}
+	}
+	if len(recent) >= autoAckLimit {
+		s.logger.Info("auto-acknowledgement skipped: sender over the limit", "ticket", it.TicketID, "limit", autoAckLimit, "window", autoAckWindow)
+		return false, nil
+	}
+	recent = append(recent, strconv.FormatInt(now.Unix(), 10))
+	return true, s.store.SetFlag(ctx, key, strings.Join(recent, " "))
+}
+
 func firstName(name, id string) string {
 	if f := strings.Fields(name); len(f) > 0 {
 		return f[0]
@@ -95,7 +158,8 @@ func (s *Service) acceptOptOut(ctx context.Context, m channels.Message, key stri
 		return channels.TicketRef{}, err
 	}
 	s.logger.Info("sms opt-out recorded", "opted_out", out, "provider_id", m.ExternalID)
-	id, err := s.joinTarget(ctx, channels.Message{From: m.From})
+	th, err := s.thread(ctx, channels.Message{Kind: m.Kind, From: m.From})
+	id := th.id
 	if err != nil || id == "" {
 		return channels.TicketRef{OptedOut: out}, err
 	}
@@ -109,18 +173,31 @@ func (s *Service) acceptOptOut(ctx context.Context, m channels.Message, key stri
 // on its ticket. Statuses for messages we do not know are ignored.
 func (s *Service) acceptStatus(ctx context.Context, m channels.Message, key string) (channels.TicketRef, error) {
 	sid := m.Meta["message_sid"]
-	v, err := s.store.Flag(ctx, refFlag(sid))
-	if err != nil || v == "" {
-		return channels.TicketRef{}, err
+	var itemID, ticketID string
+	if id := m.Meta[channels.MetaOutbox]; id != "" {
+		// The channel knows the message (a bounce quoting our Message-ID).
+		it, err := s.store.OutboxItem(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			return channels.TicketRef{}, nil
+		}
+		if err != nil {
+			return channels.TicketRef{}, err
+		}
+		itemID, ticketID, sid = it.ID, it.TicketID, m.ExternalID
+	} else {
+		v, err := s.store.Flag(ctx, refFlag(sid))
+		if err != nil || v == "" {
+			return channels.TicketRef{}, err
+		}
+		itemID, ticketID, _ = strings.Cut(v, " ")
 	}
-	itemID, ticketID, _ := strings.Cut(v, " ")
 	status := m.Meta["status"]
-	ev := Event{Type: EventDelivery, Actor: "system", Channel: string(m.Kind), ProviderID: sid,
+	ev := Event{Type: EventDelivery, Actor: "system", Channel: string(m.Kind), ProviderID: sid, Body: m.Text,
 		Meta: map[string]string{"status": status, "outbox": itemID}}
 	if code := m.Meta["error_code"]; code != "" {
 		ev.Meta["error_code"] = code
 	}
-	err = s.appendOnce(ctx, ticketID, key, ev)
+	err := s.appendOnce(ctx, ticketID, key, ev)
 	if status == "failed" || status == "undelivered" {
 		s.logger.Warn("outbound message not delivered", "ticket", ticketID, "outbox", itemID, "status", status, "error_code", m.Meta["error_code"])
 		if s.m != nil {

@@ -19,8 +19,8 @@ func (s *Service) Reply(ctx context.Context, a Actor, id, body, key string) (Tic
 	if body == "" {
 		return Ticket{}, fmt.Errorf("%w: a reply needs a body", ErrInvalid)
 	}
-	if len(body) > 1600 {
-		return Ticket{}, fmt.Errorf("%w: reply is %d bytes; SMS replies are limited to 1600", ErrInvalid, len(body))
+	if len(body) > MaxBody {
+		return Ticket{}, fmt.Errorf("%w: reply is %d bytes, the limit is %d", ErrInvalid, len(body), MaxBody)
 	}
 	if key == "" {
 		key = newOpID()
@@ -39,8 +39,14 @@ func (s *Service) Reply(ctx context.Context, a Actor, id, body, key string) (Tic
 		if err != nil {
 			return nil, nil, err
 		}
+		if kind == channels.SMS && len(body) > 1600 {
+			return nil, nil, fmt.Errorf("%w: reply is %d bytes; SMS replies are limited to 1600", ErrInvalid, len(body))
+		}
 		item := OutboxItem{ID: itemID, TicketID: t.ID, Channel: string(kind), To: to, Body: body, Purpose: "reply",
 			NextAt: now, CreatedAt: now, UpdatedAt: now}
+		if kind == channels.Email {
+			item.Subject, item.Headers = t.Subject, emailThreadHeaders(t.Handles)
+		}
 		if t.FirstResponseAt == nil {
 			t.FirstResponseAt = &now
 		}
@@ -50,9 +56,28 @@ func (s *Service) Reply(ctx context.Context, a Actor, id, body, key string) (Tic
 	})
 }
 
-// replyRoute picks the channel and address a reply to t's customer goes to.
+// replyRoute picks the channel and address a reply to t's customer goes
+// to: the channel they used; for the web form and the API, email when the
+// contact has an address, else a text.
 func (s *Service) replyRoute(ctx context.Context, t Ticket) (channels.Kind, string, error) {
-	switch channels.Kind(t.Channel) {
+	kind := channels.Kind(t.Channel)
+	if kind != channels.SMS && kind != channels.Voice && kind != channels.Email {
+		switch {
+		case t.Contact.Email != "" && s.out[channels.Email]:
+			kind = channels.Email
+		case t.Contact.Phone != "":
+			kind = channels.SMS
+		}
+	}
+	switch kind {
+	case channels.Email:
+		if t.Contact.Email == "" {
+			return "", "", fmt.Errorf("%w: %s has no email address to answer", ErrState, t.ID)
+		}
+		if !s.out[channels.Email] {
+			return "", "", fmt.Errorf("%w: email needs channels.email, which is not configured", ErrState)
+		}
+		return channels.Email, t.Contact.Email, nil
 	case channels.SMS, channels.Voice:
 		if t.Contact.Phone == "" {
 			return "", "", fmt.Errorf("%w: %s has no phone number to text", ErrState, t.ID)

@@ -123,7 +123,7 @@ func (w *Sender) send(parent context.Context, it OutboxItem) error {
 		}
 	}
 	ref, err := r.Send(ctx, channels.Outbound{ID: it.ID, TicketID: it.TicketID, Kind: kind, To: it.To,
-		Subject: it.Subject, Body: it.Body, Purpose: it.Purpose, Attempt: it.Attempts})
+		Subject: it.Subject, Body: it.Body, Purpose: it.Purpose, Attempt: it.Attempts, Headers: it.Headers})
 	now := w.svc.now().UTC()
 	var ra *channels.RetryAfterError
 	switch {

@@ -21,7 +21,7 @@ var (
 	// ErrForbidden: the actor may not make this change.
 	ErrForbidden = errors.New("forbidden")
 	// ErrInvalid: the request itself is wrong (unknown rep, bad status...).
-	ErrInvalid = errors.New("invalid request")
+	ErrInvalid = channels.ErrRejected
 	// ErrState: the change does not fit the ticket's state (closed, no offer...).
 	ErrState = errors.New("not possible in the ticket's state")
 )

@@ -140,7 +140,12 @@ type Ticket struct {
 	FirstResponseAt  *time.Time `json:"first_response_at,omitempty"`
 	ResolvedAt       *time.Time `json:"resolved_at,omitempty"`
 
-	Offer   *Offer            `json:"offer,omitempty"`
+	Offer *Offer `json:"offer,omitempty"`
+	// Review says why a person should look at the ticket (a message that
+	// could not be parsed, a stranger naming another customer's ticket);
+	// "" when nothing is odd. Links are related tickets.
+	Review  string            `json:"review,omitempty"`
+	Links   []string          `json:"links,omitempty"`
 	Handles map[string]string `json:"handles,omitempty"` // what a channel needs to reply (phone, Message-ID, Slack thread)
 }
 
