@@ -23,11 +23,14 @@ var (
 	// owner. Stores refuse it, so the one-owner invariant holds even against
 	// a buggy caller.
 	ErrNoOwner = errors.New("a ticket that is not closed must have an owner")
+	// ErrLeaseHeld: another holder has the lease and it has not expired.
+	ErrLeaseHeld = errors.New("lease held by another holder")
 )
 
 // SchemaVersion is the layout version both stores write and check at open.
-// A store refuses to open data written by a newer layout.
-const SchemaVersion = 1
+// A store refuses to open data written by a newer layout and upgrades data
+// written by an older one. Version 2 added leases.
+const SchemaVersion = 2
 
 // CreateRequest creates one ticket with its owner and first events.
 type CreateRequest struct {
@@ -93,6 +96,27 @@ type RepState struct {
 	LastAssigned time.Time // zero when never assigned
 }
 
+// Lease is a named, time-limited right to do work that must run in one
+// place at a time (reading a mailbox, a sweep).
+type Lease struct {
+	Name string
+	// Holder names who has the lease: unique per process (host, pid and a
+	// random part), as two processes with one holder name would both hold
+	// it. "" is never a holder.
+	Holder string
+	// Fence grows by one each time the lease is taken rather than renewed
+	// (by another holder, or by anyone after a release); it is never
+	// reused. A holder renewing its own lease keeps it, even after the
+	// lease expired, as long as nobody took it meanwhile. Writes guarded
+	// by the lease carry it (SetFlagFenced), so a holder that lost the
+	// lease without noticing (a long pause) cannot overwrite its
+	// successor's work.
+	Fence int64
+	// Until is when the lease expires unless renewed: it is free at any
+	// now >= Until.
+	Until time.Time
+}
+
 // Store keeps tickets and their timelines. Every method is safe for
 // concurrent use by many goroutines and, for shared backends, by many
 // processes. Each write is one atomic step: readers never see half of it.
@@ -144,6 +168,28 @@ type Store interface {
 	SetFlag(ctx context.Context, key, value string) error
 	// Flag returns the value under key, "" when there is none.
 	Flag(ctx context.Context, key string) (string, error)
+
+	// AcquireLease takes lease name for holder until now+ttl, or renews it
+	// when holder already holds it (same Fence, new Until) — also when it
+	// expired meanwhile but nobody took it over. A lease that is free,
+	// released or expired (Until <= now) is taken with Fence = last fence
+	// + 1 (1 for a lease never taken). Otherwise it returns ErrLeaseHeld
+	// together with the current Lease. The store decides expiry by now
+	// alone, never by its own clock. Name and holder must not be "" and
+	// ttl must be > 0.
+	AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (Lease, error)
+	// ReleaseLease gives the lease up if holder still holds it with fence,
+	// so the next AcquireLease (even by the same holder) takes it at once
+	// with the next fence; otherwise it does nothing (nil error). Release
+	// keeps the fence: a write fenced with it still succeeds until someone
+	// takes the lease again.
+	ReleaseLease(ctx context.Context, name, holder string, fence int64) error
+	// SetFlagFenced is SetFlag guarded by a lease: the write happens only
+	// while lease's current fence equals fence (nobody took the lease over
+	// since); otherwise ErrConflict and nothing is written. A lease never
+	// taken has no fence: always ErrConflict. Used for checkpoints (a
+	// mailbox's UIDVALIDITY and last processed UID); Flag reads them.
+	SetFlagFenced(ctx context.Context, lease string, fence int64, key, value string) error
 
 	// Ping reports whether the store can be reached.
 	Ping(ctx context.Context) error

@@ -8,7 +8,10 @@ import (
 	"github.com/intakehq/intake/ownership"
 )
 
-// Key layout, schema version 1 (ownership.SchemaVersion).
+// Key layout, schema version 2 (ownership.SchemaVersion). Version 2 added
+// the lease hashes and changed nothing else, so Open upgrades a version-1
+// installation by rewriting {p}:schema (scripts/schema.lua); from then on a
+// build of version 1 refuses to open it.
 //
 // Every key of one installation starts with "{p}:", where p is the prefix
 // (URL parameter prefix=, default "intake"). The braces make p a Redis
@@ -29,7 +32,7 @@ import (
 // without cluster=true it talks to the one node named, which answers MOVED
 // for every slot it does not own.
 //
-//	{p}:schema              string  layout version ("1")
+//	{p}:schema              string  layout version ("2")
 //	{p}:seq                 string  last ticket number handed out (INCR)
 //	{p}:t:<n>               hash    ticket n: v (version), owner, status,
 //	                                active ("1" when open or pending), lastop
@@ -59,8 +62,8 @@ import (
 //	{p}:avail               hash    rep → availability
 //	{p}:ob:item:<id>        hash    outbox item <id>: json (the immutable
 //	                                part: id, channel, to, subject, body,
-//	                                purpose, created_at), ticket, state,
-//	                                attempts, next_at, lease_until,
+//	                                purpose, headers, created_at), ticket,
+//	                                state, attempts, next_at, lease_until,
 //	                                last_error, provider_ref, updated_at
 //	                                (times RFC 3339 with nanoseconds, "" for
 //	                                a zero time), due (next_at as unix ms),
@@ -76,11 +79,19 @@ import (
 //	                                out; TTL the lease. A claim re-sent by
 //	                                go-redis after a lost reply answers with
 //	                                them instead of claiming more
-//	{p}:flag:<key>          string  a flag's value (SetFlag; absent for "")
+//	{p}:flag:<key>          string  a flag's value (SetFlag, SetFlagFenced;
+//	                                absent for "")
+//	{p}:lease:<name>        hash    lease <name> (ownership.Lease): holder
+//	                                ("" once released), fence, until (unix
+//	                                nanos + 2^63 as 20 digits, so that string
+//	                                order is time order; see leaseTime). No
+//	                                TTL and never deleted: expiry is decided
+//	                                by the caller's clock, and the fence only
+//	                                grows
 //
 // Due and lease times are compared at millisecond granularity: an item may
 // be claimed, or its lease taken as ended, up to 1 ms early. Items with
-// equal scores go in id order.
+// equal scores go in id order. Lease hashes compare to the nanosecond.
 //
 // The scripts declare in KEYS every key the Go side can name. The keys a
 // script derives itself — the new ticket's t/ev/idx keys in create (its
@@ -133,6 +144,7 @@ func (k keys) obAll() string               { return k.p + "ob:all" }
 func (k keys) obState(state string) string { return k.p + "ob:state:" + state }
 func (k keys) obClaim(token string) string { return k.p + "obclaim:" + token }
 func (k keys) flag(key string) string      { return k.p + "flag:" + key }
+func (k keys) lease(name string) string    { return k.p + "lease:" + name }
 
 func (k keys) idxStatus(s ownership.Status) string { return k.p + "idx:status:" + string(s) }
 func (k keys) idxOwner(rep string) string          { return k.p + "idx:owner:" + rep }

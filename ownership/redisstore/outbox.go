@@ -27,13 +27,14 @@ const (
 
 // obFixed is the immutable part of an item: the json field of its hash.
 type obFixed struct {
-	ID        string    `json:"id"`
-	Channel   string    `json:"channel"`
-	To        string    `json:"to"`
-	Subject   string    `json:"subject,omitempty"`
-	Body      string    `json:"body"`
-	Purpose   string    `json:"purpose"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string            `json:"id"`
+	Channel   string            `json:"channel"`
+	To        string            `json:"to"`
+	Subject   string            `json:"subject,omitempty"`
+	Body      string            `json:"body"`
+	Purpose   string            `json:"purpose"`
+	Headers   map[string]string `json:"headers,omitempty"`
+	CreatedAt time.Time         `json:"created_at"`
 }
 
 // obFields are the item hash fields read back, in the order claim.lua
@@ -48,7 +49,7 @@ func (s *Store) outboxArgs(items []ownership.OutboxItem) (ks []string, args []an
 			return nil, nil, fmt.Errorf("outbox item %d has no ID", i+1)
 		}
 		fixed, err := json.Marshal(obFixed{ID: it.ID, Channel: it.Channel, To: it.To, Subject: it.Subject, Body: it.Body,
-			Purpose: it.Purpose, CreatedAt: it.CreatedAt.UTC()})
+			Purpose: it.Purpose, Headers: it.Headers, CreatedAt: it.CreatedAt.UTC()})
 		if err != nil {
 			return nil, nil, fmt.Errorf("encode outbox item %q: %w", it.ID, err)
 		}
@@ -280,7 +281,7 @@ func itemFromFields(id string, vals []any) (ownership.OutboxItem, error) {
 		return ownership.OutboxItem{}, fmt.Errorf("decode outbox item %q: %w", id, err)
 	}
 	it := ownership.OutboxItem{ID: fixed.ID, TicketID: f[0], Channel: fixed.Channel, To: fixed.To, Subject: fixed.Subject,
-		Body: fixed.Body, Purpose: fixed.Purpose, State: f[2], LastError: f[6], ProviderRef: f[7], CreatedAt: fixed.CreatedAt}
+		Body: fixed.Body, Purpose: fixed.Purpose, Headers: fixed.Headers, State: f[2], LastError: f[6], ProviderRef: f[7], CreatedAt: fixed.CreatedAt}
 	var err error
 	if it.Attempts, err = strconv.Atoi(f[3]); err != nil {
 		return ownership.OutboxItem{}, fmt.Errorf("decode outbox item %q: attempts %q: %w", id, f[3], err)

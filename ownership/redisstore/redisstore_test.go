@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"math"
 	mrand "math/rand/v2"
 	"net"
 	"os"
@@ -377,20 +378,41 @@ func TestSchemaVersion(t *testing.T) {
 	defer s.Close()
 	rdb := testClient(t)
 	defer rdb.Close()
-	v, err := rdb.Get(ctx, "{"+prefix+"}:schema").Result()
-	require.NoError(t, err)
-	require.Equal(t, strconv.Itoa(ownership.SchemaVersion), v)
+	key := "{" + prefix + "}:schema"
+	stored := func() string {
+		t.Helper()
+		v, err := rdb.Get(ctx, key).Result()
+		require.NoError(t, err)
+		return v
+	}
+	require.Equal(t, "2", stored())
+	require.Equal(t, strconv.Itoa(ownership.SchemaVersion), stored())
 
 	again, err := Open(ctx, storeURL(prefix), nil)
 	require.NoError(t, err, "reopening the same schema")
 	require.NoError(t, again.Close())
 
-	require.NoError(t, rdb.Set(ctx, "{"+prefix+"}:schema", ownership.SchemaVersion+1, 0).Err())
-	_, err = Open(ctx, storeURL(prefix), nil)
-	require.ErrorContains(t, err, "newer")
-	require.NoError(t, rdb.Set(ctx, "{"+prefix+"}:schema", "garbage", 0).Err())
-	_, err = Open(ctx, storeURL(prefix), nil)
-	require.Error(t, err)
+	// A version-1 installation (no lease keys yet) is upgraded in place.
+	require.NoError(t, rdb.Set(ctx, key, "1", 0).Err())
+	upgraded, err := Open(ctx, storeURL(prefix), nil)
+	require.NoError(t, err, "opening a version-1 installation")
+	require.Equal(t, "2", stored())
+	l, err := upgraded.AcquireLease(ctx, "imap:support", "replica-a", time.Now(), time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), l.Fence)
+	require.NoError(t, upgraded.Close())
+
+	for _, bad := range []struct{ value, err string }{
+		{strconv.Itoa(ownership.SchemaVersion + 1), "newer"},
+		{"garbage", "not a version"},
+		{"0", "not a version"},
+		{"", "not a version"},
+	} {
+		require.NoError(t, rdb.Set(ctx, key, bad.value, 0).Err())
+		_, err = Open(ctx, storeURL(prefix), nil)
+		require.ErrorContains(t, err, bad.err, "schema %q", bad.value)
+		require.Equal(t, bad.value, stored(), "a refused schema %q is left as it is", bad.value)
+	}
 }
 
 // crc16 is the CRC16-CCITT (XMODEM) Redis Cluster hashes keys with.
@@ -456,7 +478,10 @@ func TestKeySlots(t *testing.T) {
 	require.NoError(t, err)
 	finish, err := s.finishCall("{ack}", 1, ownership.OutboxResult{State: ownership.OutboxDead, At: now})
 	require.NoError(t, err)
-	keys := slices.Concat(create.keys, update.keys, enqueue.keys, claim.keys, finish.keys)
+	acquire, err := s.acquireCall("imap:{support}", "replica-a", now, time.Minute)
+	require.NoError(t, err)
+	fenced := s.flagFencedCall("imap:{support}", 1, "imap:}uid", "42")
+	keys := slices.Concat(create.keys, update.keys, enqueue.keys, claim.keys, finish.keys, acquire.keys, fenced.keys)
 	keys = append(keys, s.k.ticket(1), s.k.ticketIdx(1), s.k.events(1), s.k.op("tok"), s.k.schema(), s.k.avail(),
 		s.k.idxStatus(ownership.StatusClosed), s.k.idxOwner("{"), s.k.idxContact("email:}"),
 		s.k.obItem("{"), s.k.obState(ownership.OutboxSent), s.k.obClaim("tok"), s.k.flag("{f}"))
@@ -482,12 +507,16 @@ func TestKeySlots(t *testing.T) {
 	require.NoError(t, s.FinishOutbox(ctx, got[0].ID, 1, ownership.OutboxResult{State: ownership.OutboxDead, At: now}))
 	require.NoError(t, s.FinishOutbox(ctx, got[1].ID, 1, ownership.OutboxResult{State: ownership.OutboxSent, At: now}))
 	require.NoError(t, s.SetFlag(ctx, "optout:{+1555}", "1"))
+	l, err := s.AcquireLease(ctx, "imap:{support}", "replica-a", now, time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, s.SetFlagFenced(ctx, "imap:{support}", l.Fence, "imap:}uid", "42"))
+	require.NoError(t, s.ReleaseLease(ctx, "imap:{support}", "replica-a", l.Fence))
 	rdb := testClient(t)
 	defer rdb.Close()
 	written := scanKeys(t, rdb, prefix)
 	for _, k := range []string{s.k.ticket(1), s.k.events(1), s.k.dedup("{x}"), s.k.obItem("{ack}"), s.k.obItem("}reply{"), s.k.obItem("a{b}c"),
 		s.k.obDue(), s.k.obLease(), s.k.obAll(), s.k.obState(ownership.OutboxPending), s.k.obState(ownership.OutboxSent),
-		s.k.obState(ownership.OutboxDead), s.k.flag("optout:{+1555}")} {
+		s.k.obState(ownership.OutboxDead), s.k.flag("optout:{+1555}"), s.k.lease("imap:{support}"), s.k.flag("imap:}uid")} {
 		require.Contains(t, written, k)
 	}
 	require.True(t, slices.ContainsFunc(written, func(k string) bool { return strings.HasPrefix(k, s.k.p+"obclaim:") }), "claim record written")
@@ -554,6 +583,50 @@ func TestOutboxRetryIdempotent(t *testing.T) {
 	n, err := rdb.ZCard(ctx, "{"+prefix+"}:ob:all").Result()
 	require.NoError(t, err)
 	require.Equal(t, int64(3), n)
+}
+
+// TestLeaseRetryIdempotent sends the very same acquire call twice, as
+// go-redis does when the reply to the first was lost after Redis ran it:
+// the second answers with the lease the first took, fence unchanged.
+func TestLeaseRetryIdempotent(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newTestStore(t)
+	defer s.Close()
+	now := time.Date(2026, 3, 6, 15, 0, 0, 0, time.UTC)
+	first, err := s.AcquireLease(ctx, "imap:support", "replica-a", now, time.Minute)
+	require.NoError(t, err)
+
+	c, err := s.acquireCall("imap:support", "replica-b", first.Until, time.Minute) // a takeover
+	require.NoError(t, err)
+	took, err := s.runAcquire(ctx, c, "imap:support")
+	require.NoError(t, err)
+	require.Equal(t, first.Fence+1, took.Fence)
+	again, err := s.runAcquire(ctx, c, "imap:support")
+	require.NoError(t, err, "a re-sent takeover is not refused")
+	require.Equal(t, took, again, "and takes no further fence")
+}
+
+// leaseTime's strings sort as the times do, across the epoch and the
+// int64 range it clamps to, and read back exactly.
+func TestLeaseTime(t *testing.T) {
+	times := []time.Time{
+		{}, time.Unix(0, math.MinInt64).Add(-time.Hour), time.Unix(-1, 0), time.Unix(0, -1), time.Unix(0, 0), time.Unix(0, 1),
+		time.Date(2026, 3, 6, 15, 0, 0, 999999999, time.UTC), time.Date(2026, 3, 6, 15, 0, 1, 0, time.UTC), time.Unix(0, math.MaxInt64),
+	}
+	for i, tm := range times {
+		s := leaseTime(tm)
+		require.Len(t, s, 20, "leaseTime(%v)", tm)
+		if i > 0 {
+			require.LessOrEqual(t, leaseTime(times[i-1]), s, "leaseTime(%v) vs leaseTime(%v)", times[i-1], tm)
+		}
+		back, err := parseLeaseTime(s)
+		require.NoError(t, err)
+		if i > 1 {
+			require.True(t, back.Equal(tm), "parseLeaseTime(leaseTime(%v)) = %v", tm, back)
+		}
+	}
+	_, err := parseLeaseTime("123")
+	require.Error(t, err)
 }
 
 // TestRetryIdempotent sends the very same script call twice, as go-redis

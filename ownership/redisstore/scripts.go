@@ -21,6 +21,14 @@ var (
 	claimSrc string
 	//go:embed scripts/finish.lua
 	finishSrc string
+	//go:embed scripts/lease_acquire.lua
+	leaseAcquireSrc string
+	//go:embed scripts/lease_release.lua
+	leaseReleaseSrc string
+	//go:embed scripts/flag_fenced.lua
+	flagFencedSrc string
+	//go:embed scripts/schema.lua
+	schemaSrc string
 )
 
 // scripts holds a store's scripts. They live in the Store, not in package
@@ -31,6 +39,11 @@ type scripts struct {
 	enqueue *redis.Script
 	claim   *redis.Script
 	finish  *redis.Script
+
+	leaseAcquire *redis.Script
+	leaseRelease *redis.Script
+	flagFenced   *redis.Script
+	schema       *redis.Script
 }
 
 // newScripts builds the scripts; those that enqueue outbox items get the
@@ -42,6 +55,11 @@ func newScripts() scripts {
 		enqueue: redis.NewScript(outboxLibSrc + enqueueSrc),
 		claim:   redis.NewScript(claimSrc),
 		finish:  redis.NewScript(finishSrc),
+
+		leaseAcquire: redis.NewScript(leaseAcquireSrc),
+		leaseRelease: redis.NewScript(leaseReleaseSrc),
+		flagFenced:   redis.NewScript(flagFencedSrc),
+		schema:       redis.NewScript(schemaSrc),
 	}
 }
 
@@ -53,4 +71,5 @@ const (
 	tagFull     = "FULL"
 	tagNotFound = "NOTFOUND"
 	tagConflict = "CONFLICT"
+	tagHeld     = "HELD"
 )

@@ -220,16 +220,28 @@ func scrub(msg string, user *url.Userinfo) string {
 	return msg
 }
 
-// checkSchema records ownership.SchemaVersion in an empty installation and
-// refuses any other stored version.
+// upgradeFrom lists the schema versions Open upgrades by rewriting the
+// version alone: version 2 only added keys (the leases).
+var upgradeFrom = []int{1}
+
+// checkSchema records ownership.SchemaVersion in an empty installation,
+// upgrades one at a version in upgradeFrom, and refuses any other stored
+// version.
 func (s *Store) checkSchema(ctx context.Context) error {
-	want := strconv.Itoa(ownership.SchemaVersion)
-	if err := s.rdb.SetNX(ctx, s.k.schema(), want, 0).Err(); err != nil {
-		return fmt.Errorf("write schema version: %w", err)
+	args := []any{strconv.Itoa(ownership.SchemaVersion)}
+	for _, v := range upgradeFrom {
+		args = append(args, strconv.Itoa(v))
 	}
-	got, err := s.rdb.Get(ctx, s.k.schema()).Result()
+	r, err := s.scripts.schema.Run(ctx, s.rdb, []string{s.k.schema()}, args...).StringSlice()
 	if err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+		return fmt.Errorf("check schema version: %w", err)
+	}
+	if len(r) != 2 {
+		return fmt.Errorf("check schema version: unexpected script reply %q", r)
+	}
+	before, got := r[0], r[1]
+	if before != "" && before != got {
+		s.log.Info("redis schema upgraded", "key", s.k.schema(), "from", before, "to", got)
 	}
 	v, err := strconv.Atoi(got)
 	switch {

@@ -250,17 +250,27 @@ func (s *Store) ListOutbox(ctx context.Context, state string, limit int) ([]owne
 
 // SetFlag implements ownership.Store.
 func (s *Store) SetFlag(ctx context.Context, key, value string) error {
-	var err error
-	if value == "" {
-		_, err = s.w.ExecContext(ctx, `DELETE FROM flags WHERE key = ?`, key)
-	} else {
-		_, err = s.w.ExecContext(ctx, `INSERT INTO flags(key, value) VALUES(?, ?)
-			ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
-	}
-	if err != nil {
+	if err := setFlag(ctx, s.w, key, value); err != nil {
 		return fmt.Errorf("sqlite: set flag %q: %w", key, err)
 	}
 	return nil
+}
+
+// execer is what setFlag writes through: the writer pool or a transaction.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// setFlag stores value under key; "" deletes it.
+func setFlag(ctx context.Context, db execer, key, value string) error {
+	var err error
+	if value == "" {
+		_, err = db.ExecContext(ctx, `DELETE FROM flags WHERE key = ?`, key)
+	} else {
+		_, err = db.ExecContext(ctx, `INSERT INTO flags(key, value) VALUES(?, ?)
+			ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
+	}
+	return err
 }
 
 // Flag implements ownership.Store.

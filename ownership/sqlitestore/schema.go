@@ -19,6 +19,10 @@ import (
 // outbox keeps each item whole as JSON (exact times, RFC 3339 with
 // nanoseconds); next_at, lease_until and created_at are unix nanoseconds
 // (0 for a zero time), for the due, lease and listing queries only.
+//
+// Migration 2 adds the leases (ownership.Lease): one row per lease name,
+// never deleted, so a fence is never handed out twice. holder is "" once
+// released; until is unix nanoseconds.
 var migrations = []string{
 	`CREATE TABLE tickets (
 		num     INTEGER PRIMARY KEY,
@@ -71,6 +75,12 @@ var migrations = []string{
 	CREATE TABLE flags (
 		key   TEXT PRIMARY KEY,
 		value TEXT NOT NULL
+	) WITHOUT ROWID;`,
+	`CREATE TABLE leases (
+		name   TEXT PRIMARY KEY,
+		holder TEXT NOT NULL,
+		fence  INTEGER NOT NULL,
+		until  INTEGER NOT NULL
 	) WITHOUT ROWID;`,
 }
 

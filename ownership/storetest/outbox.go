@@ -32,6 +32,7 @@ func obItem(id string, nextAt time.Time) ownership.OutboxItem {
 		Subject:   "Re: Printer on fire",
 		Body:      "We are on it. — Dana",
 		Purpose:   "reply",
+		Headers:   map[string]string{"In-Reply-To": "<k1@acme.test>"},
 		NextAt:    nextAt,
 		CreatedAt: t0.Add(7 * time.Nanosecond),
 		UpdatedAt: t0.Add(7 * time.Nanosecond),
@@ -493,26 +494,28 @@ func testOutboxConcurrentClaim(t *testing.T, s ownership.Store) {
 	require.Empty(t, left)
 }
 
+// mustFlag returns the value of flag key.
+func mustFlag(t *testing.T, s ownership.Store, key string) string {
+	t.Helper()
+	v, err := s.Flag(context.Background(), key)
+	require.NoError(t, err, "Flag(%q)", key)
+	return v
+}
+
 // testFlags: set, get, overwrite, delete with "", missing is "".
 func testFlags(t *testing.T, s ownership.Store) {
 	ctx := context.Background()
-	get := func(key string) string {
-		t.Helper()
-		v, err := s.Flag(ctx, key)
-		require.NoError(t, err)
-		return v
-	}
-	require.Equal(t, "", get("optout:sms:+15557770101"))
+	require.Equal(t, "", mustFlag(t, s, "optout:sms:+15557770101"))
 	require.NoError(t, s.SetFlag(ctx, "optout:sms:+15557770101", "1"))
 	require.NoError(t, s.SetFlag(ctx, "ref:{SM1}", "T-1"))
-	require.Equal(t, "1", get("optout:sms:+15557770101"))
-	require.Equal(t, "T-1", get("ref:{SM1}"))
+	require.Equal(t, "1", mustFlag(t, s, "optout:sms:+15557770101"))
+	require.Equal(t, "T-1", mustFlag(t, s, "ref:{SM1}"))
 	require.NoError(t, s.SetFlag(ctx, "optout:sms:+15557770101", "0"))
-	require.Equal(t, "0", get("optout:sms:+15557770101"))
+	require.Equal(t, "0", mustFlag(t, s, "optout:sms:+15557770101"))
 	require.NoError(t, s.SetFlag(ctx, "optout:sms:+15557770101", ""))
-	require.Equal(t, "", get("optout:sms:+15557770101"))
+	require.Equal(t, "", mustFlag(t, s, "optout:sms:+15557770101"))
 	require.NoError(t, s.SetFlag(ctx, "never:set", ""), "deleting a missing flag")
-	require.Equal(t, "T-1", get("ref:{SM1}"))
+	require.Equal(t, "T-1", mustFlag(t, s, "ref:{SM1}"))
 }
 
 // testOutboxDeadAfterSent: a provider reporting a sent message undelivered
@@ -555,4 +558,57 @@ func testOutboxDeadAfterSent(t *testing.T, s ownership.Store) {
 	dead, err = s.ListOutbox(ctx, ownership.OutboxDead, 10)
 	require.NoError(t, err)
 	require.Empty(t, dead)
+}
+
+// testOutboxHeaders: Headers are stored with the item, by Enqueue and by a
+// create or update alike, and come back whole from OutboxItem, ClaimOutbox
+// and ListOutbox, through finishes and retries; an item without them has
+// none.
+func testOutboxHeaders(t *testing.T, s ownership.Store) {
+	ctx := context.Background()
+	h := map[string]string{
+		"In-Reply-To": "<CAF=x+1@mail.acme.test>",
+		"References":  "<p1@acme.test> <CAF=x+1@mail.acme.test>",
+		"X-Quote":     `"quoted", back\\slash, {brace}, ünïcode`,
+	}
+	mail := obItem("mail:1", obNow)
+	mail.Channel, mail.To, mail.Headers = "email", "pat@acme.test", h
+	plain := obItem("sms:1", obNow.Add(time.Second))
+	plain.Headers = nil
+	require.NoError(t, s.Enqueue(ctx, mail, plain))
+	ack := obItem("mail:ack", obNow.Add(2*time.Second))
+	ack.TicketID, ack.Headers = "", map[string]string{"In-Reply-To": "<first@acme.test>"}
+	tk := mustCreate(t, s, ownership.CreateRequest{Ticket: newTicket("dana"), Outbox: []ownership.OutboxItem{ack}})
+	reply := obItem("mail:reply", obNow.Add(3*time.Second))
+	reply.TicketID, reply.Headers = "", map[string]string{"References": "<first@acme.test>"}
+	next := tk
+	next.Status = ownership.StatusPending
+	_, err := s.UpdateTicket(ctx, ownership.UpdateRequest{Ticket: next, OpID: "op-h", Outbox: []ownership.OutboxItem{reply}})
+	require.NoError(t, err)
+
+	want := map[string]map[string]string{mail.ID: h, plain.ID: nil, ack.ID: ack.Headers, reply.ID: reply.Headers}
+	check := func(how string, items []ownership.OutboxItem) {
+		t.Helper()
+		for _, it := range items {
+			require.Equal(t, want[it.ID], it.Headers, "%s: %s", how, it.ID)
+		}
+	}
+	for id := range want {
+		check("OutboxItem", []ownership.OutboxItem{mustItem(t, s, id)})
+	}
+	all, err := s.ListOutbox(ctx, "", 10)
+	require.NoError(t, err)
+	require.Len(t, all, len(want))
+	check("ListOutbox", all)
+
+	got := claim(t, s, obNow.Add(time.Hour), 10)
+	require.Len(t, got, len(want))
+	check("ClaimOutbox", got)
+	require.NoError(t, s.FinishOutbox(ctx, mail.ID, 1, ownership.OutboxResult{State: ownership.OutboxPending, NextAt: obNow.Add(2 * time.Hour), Error: "421", At: obNow}))
+	require.NoError(t, s.FinishOutbox(ctx, ack.ID, 1, ownership.OutboxResult{State: ownership.OutboxSent, ProviderRef: "<ack@intake>", At: obNow}))
+	check("OutboxItem after finish", []ownership.OutboxItem{mustItem(t, s, mail.ID), mustItem(t, s, ack.ID)})
+	sent, err := s.ListOutbox(ctx, ownership.OutboxSent, 10)
+	require.NoError(t, err)
+	check("ListOutbox sent", sent)
+	check("ClaimOutbox retry", claim(t, s, obNow.Add(3*time.Hour), 10))
 }

@@ -56,6 +56,12 @@ func RunTests(t *testing.T, newStore NewStore) {
 		{"OutboxConcurrentClaim", testOutboxConcurrentClaim},
 		{"Flags", testFlags},
 		{"OutboxDeadAfterSent", testOutboxDeadAfterSent},
+		{"OutboxHeaders", testOutboxHeaders},
+		{"LeaseAcquireRenew", testLeaseAcquireRenew},
+		{"LeaseExpiry", testLeaseExpiry},
+		{"LeaseRelease", testLeaseRelease},
+		{"LeaseFencedFlag", testLeaseFencedFlag},
+		{"LeaseConcurrentAcquire", testLeaseConcurrentAcquire},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,7 +4,8 @@
 -- ob_enqueue stores n items whose hash keys are KEYS[kfirst .. kfirst+n-1]
 -- and whose arguments start at ARGV[abase], OB_ARGS per item:
 --   +0 id           +1 ticket ('' = the ticket argument)
---   +2 immutable JSON (id, channel, to, subject, body, purpose, created_at)
+--   +2 immutable JSON (id, channel, to, subject, body, purpose, headers,
+--      created_at)
 --   +3 attempts     +4 next_at (RFC 3339 nanos)       +5 last_error
 --   +6 provider_ref +7 updated_at (RFC 3339 nanos)
 --   +8 next_at as unix ms (score in ob:due)
