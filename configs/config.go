@@ -305,6 +305,11 @@ type IMAP struct {
 	Username string  `yaml:"username" json:"username"`
 	Password Secret  `yaml:"password" json:"password"`
 	Mailbox  string  `yaml:"mailbox" json:"mailbox"` // default INBOX
+	// Processed, when set, is the folder processed mail is moved to
+	// (it is always marked \Seen).
+	Processed string `yaml:"processed,omitempty" json:"processed,omitempty"`
+	// PollInterval is how often a server without IDLE is checked.
+	PollInterval Duration `yaml:"poll_interval,omitempty" json:"poll_interval,omitempty"`
 }
 
 // SMTP is the outbound relay.

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/mail"
 	"strings"
+	"time"
 )
 
 func (v *validator) channels() {
@@ -51,6 +52,12 @@ func (v *validator) email(p string, e *Email) {
 	}
 	if e.IMAP.Password == "" {
 		v.addf(p+".imap.password", "required")
+	}
+	if e.IMAP.Processed != "" && strings.EqualFold(e.IMAP.Processed, e.IMAP.Mailbox) {
+		v.addf(p+".imap.processed", "%q is the mailbox read; name another folder or leave it out", e.IMAP.Processed)
+	}
+	if d := e.IMAP.PollInterval.D(); d != 0 && (d < time.Second || d > time.Hour) {
+		v.addf(p+".imap.poll_interval", "%s: want between 1s and 1h", d)
 	}
 	v.mailAddr(p+".smtp", e.SMTP.Addr, e.SMTP.TLS)
 	if e.SMTP.Password != "" && e.SMTP.Username == "" {

@@ -297,10 +297,16 @@ const (
 // body quoted-printable UTF-8 with CRLF line endings.
 func (s *SMTPSender) compose(o channels.Outbound, to *mail.Address, msgID string) []byte {
 	rcpt := &mail.Address{Name: SanitizeHeader(to.Name), Address: to.Address}
+	subject := o.Subject
+	if o.TicketID != "" && o.Purpose != purposeNotify {
+		// The customer sees the ticket in the subject, and answering
+		// keeps it there: "[T-12] Re: Printer jammed".
+		subject = ReplySubject(o.TicketID, subject)
+	}
 	fields := [][2]string{
 		{"From", s.from.String()},
 		{"To", rcpt.String()},
-		{"Subject", mime.QEncoding.Encode("utf-8", SanitizeHeader(o.Subject))},
+		{"Subject", mime.QEncoding.Encode("utf-8", SanitizeHeader(subject))},
 		{"Date", s.cfg.Now().Format(time.RFC1123Z)},
 		{"Message-ID", msgID},
 	}
@@ -317,6 +323,9 @@ func (s *SMTPSender) compose(o channels.Outbound, to *mail.Address, msgID string
 	case purposeNotify:
 		fields = append(fields, [2]string{"Auto-Submitted", "auto-generated"})
 	}
+	// A loop through a forwarder that strips everything else still
+	// names us here, and our filter drops it.
+	fields = append(fields, [2]string{"X-Loop", s.from.Address})
 	fields = append(fields,
 		[2]string{"MIME-Version", "1.0"},
 		[2]string{"Content-Type", "text/plain; charset=utf-8"},

@@ -144,15 +144,37 @@ func TestSendHeaderInjection(t *testing.T) {
 	require.False(t, m.Header.Has("X-Evil"))
 	subject, err := m.Header.Subject()
 	require.NoError(t, err)
-	require.Equal(t, "Hello Bcc: x@evil.example body", subject)
+	require.Equal(t, "[T-12] Re: Hello Bcc: x@evil.example body", subject)
 	require.Equal(t, "<a@customer.example>", m.Header.Get("In-Reply-To"))
 	require.NotContains(t, string(m.Raw), "\nBcc:")
 	requireWellFormed(t, m.Raw)
 }
 
+// The customer always sees the ticket token once, whatever the ledger's
+// subject holds; notifications to reps keep theirs.
+func TestSendSubjectCarriesTicketToken(t *testing.T) {
+	for _, tc := range []struct{ purpose, subject, want string }{
+		{"reply", "Printer on fire", "[T-12] Re: Printer on fire"},
+		{"reply", "RE: [T-12] Re: Printer on fire", "[T-12] Re: Printer on fire"},
+		{"auto_ack", "Re: Printer on fire", "[T-12] Re: Printer on fire"},
+		{"reply", "", "[T-12] Re:"},
+		{"notify", "New ticket T-12 (email from Ana)", "New ticket T-12 (email from Ana)"},
+	} {
+		srv := smtptest.Start(t)
+		o := outbound("x:" + tc.purpose + tc.subject)
+		o.Purpose, o.Subject = tc.purpose, tc.subject
+		_, m := sendOne(t, srv, newTestSender(t, srv), o)
+		got, err := m.Header.Subject()
+		require.NoError(t, err)
+		require.Equal(t, tc.want, got)
+		require.Equal(t, "help@intake.example", m.Header.Get("X-Loop"))
+	}
+}
+
 func TestSendNonASCIISubject(t *testing.T) {
 	srv := smtptest.Start(t)
 	o := outbound("reply:T-7:utf8")
+	o.TicketID = "T-7"
 	o.To = "Zoë Ünal <zoe@customer.example>"
 	o.Subject = "[T-7] Re: Grüße – 日本語のプリンター " + strings.Repeat("ü", 80)
 	o.Body = "Grüße,\r\nZoë — ☃\n"
@@ -492,6 +514,7 @@ func readBody(t *testing.T, raw []byte) string {
 func TestSendLongSubjectFolded(t *testing.T) {
 	srv := smtptest.Start(t)
 	o := outbound("reply:T-8:long")
+	o.Purpose = "notify" // a subject taken as it is
 	o.Subject = strings.Repeat("word ", 300) + strings.Repeat("x", 2000)
 	_, m := sendOne(t, srv, newTestSender(t, srv), o)
 	requireWellFormed(t, m.Raw)

@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/mail"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/intakehq/intake/channels"
+	"github.com/intakehq/intake/channels/email"
 	"github.com/intakehq/intake/channels/twilio"
 	"github.com/intakehq/intake/configs"
 	"github.com/intakehq/intake/ownership"
@@ -24,11 +28,14 @@ type channelSet struct {
 	// reconcilers read each provider's recent history and feed what the
 	// webhooks missed through the same (deduplicating) sink.
 	reconcilers map[string]func(ctx context.Context, since time.Time) (int, error)
+	// runners are long-lived workers (the mailbox reader), run until
+	// shutdown.
+	runners []func(ctx context.Context)
 }
 
 // buildChannels wires each configured channel explicitly, one block per
 // channel; a channel left out of the config is disabled and logged.
-func buildChannels(cfg *configs.Config, sink channels.Sink, logger *slog.Logger) (*channelSet, error) {
+func buildChannels(cfg *configs.Config, sink channels.Sink, store ownership.Store, replica string, logger *slog.Logger) (*channelSet, error) {
 	cs := &channelSet{handlers: map[string]http.Handler{}, repliers: map[channels.Kind]channels.Replier{},
 		state:       map[string]string{"twilio": "disabled", "email": "disabled", "slack": "disabled"},
 		reconcilers: map[string]func(context.Context, time.Time) (int, error){}}
@@ -45,7 +52,12 @@ func buildChannels(cfg *configs.Config, sink channels.Sink, logger *slog.Logger)
 			cs.state["twilio"] = "enabled"
 		}
 	}
-	for name, on := range map[string]bool{"email": cfg.Channels.Email != nil, "slack": cfg.Channels.Slack != nil} {
+	if ec := cfg.Channels.Email; ec != nil {
+		if err := buildEmail(cs, ec, sink, store, replica, logger.With("channel", "email")); err != nil {
+			errs = append(errs, fmt.Errorf("channels.email: %w", err))
+		}
+	}
+	for name, on := range map[string]bool{"slack": cfg.Channels.Slack != nil} {
 		if on {
 			logger.Warn("channel configured but not available in this build", "channel", name)
 		}
@@ -56,6 +68,48 @@ func buildChannels(cfg *configs.Config, sink channels.Sink, logger *slog.Logger)
 		}
 	}
 	return cs, errors.Join(errs...)
+}
+
+// mailboxLease is how long a replica keeps the mailbox without renewing
+// it (it renews every third of that); a replica that dies hands the
+// mailbox on after at most this long.
+const mailboxLease = 30 * time.Second
+
+// buildEmail wires the mailbox reader (IMAP in) and the SMTP sender.
+func buildEmail(cs *channelSet, ec *configs.Email, sink channels.Sink, store ownership.Store, replica string, logger *slog.Logger) error {
+	from, err := mail.ParseAddress(ec.SMTP.From)
+	if err != nil {
+		return fmt.Errorf("smtp.from: %w", err)
+	}
+	ours := []string{strings.ToLower(from.Address)}
+	if strings.Contains(ec.IMAP.Username, "@") && !strings.EqualFold(ec.IMAP.Username, from.Address) {
+		ours = append(ours, strings.ToLower(ec.IMAP.Username))
+	}
+	sender, err := email.NewSMTPSender(email.SMTPConfig{Addr: ec.SMTP.Addr, TLS: email.TLSMode(ec.SMTP.TLS),
+		Username: ec.SMTP.Username, Password: ec.SMTP.Password.Value(), From: ec.SMTP.From}, logger)
+	if err != nil {
+		return err
+	}
+	lease := ownership.NewLeaseKeeper(store, "email:"+strings.ToLower(ec.IMAP.Username)+":"+ec.IMAP.Mailbox, replica, mailboxLease, nil)
+	reader, err := email.NewReader(email.ReaderConfig{Addr: ec.IMAP.Addr, TLS: email.TLSMode(ec.IMAP.TLS),
+		Username: ec.IMAP.Username, Password: ec.IMAP.Password.Value(), Mailbox: ec.IMAP.Mailbox,
+		Processed: ec.IMAP.Processed, PollInterval: ec.IMAP.PollInterval.D(), RenewInterval: mailboxLease / 3, Ours: ours},
+		sink, lease, logger)
+	if err != nil {
+		return err
+	}
+	cs.repliers[channels.Email] = sender
+	cs.runners = append(cs.runners, reader.Run)
+	cs.state["email"] = "enabled"
+	return nil
+}
+
+// run starts the channels' long-lived workers; wg tracks them.
+func (cs *channelSet) run(ctx context.Context, wg *sync.WaitGroup) {
+	for _, r := range cs.runners {
+		wg.Add(1)
+		go func() { defer wg.Done(); r(ctx) }()
+	}
 }
 
 // outboundKinds are the channels the outbox can send on.

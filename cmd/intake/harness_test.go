@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/intakehq/intake/ownership"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
@@ -121,4 +122,27 @@ func freePort(t *testing.T) int {
 	require.NoError(t, err)
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// fetchTicket reads one ticket and its timeline through the API.
+func fetchTicket(t *testing.T, c *apiClient, id string) (ownership.Ticket, []ownership.Event) {
+	t.Helper()
+	var got struct {
+		ownership.Ticket
+		Events []ownership.Event `json:"events"`
+	}
+	_, err := c.do(context.Background(), "GET", "/api/v1/tickets/"+id, nil, &got)
+	require.NoError(t, err)
+	return got.Ticket, got.Events
+}
+
+// listTickets reads up to 1000 tickets through the API, newest first.
+func listTickets(t *testing.T, c *apiClient) []ownership.Ticket {
+	t.Helper()
+	var l struct {
+		Tickets []ownership.Ticket `json:"tickets"`
+	}
+	_, err := c.do(context.Background(), "GET", "/api/v1/tickets?limit=1000", nil, &l)
+	require.NoError(t, err)
+	return l.Tickets
 }

@@ -94,7 +94,7 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 	// the service; the service queues only for channels that can send), so
 	// the channels are built against a sink that forwards to the service.
 	sink := &lateSink{}
-	chans, err := buildChannels(cfg, sink, logger)
+	chans, err := buildChannels(cfg, sink, store, replicaID(ln.Addr().String()), logger)
 	if err != nil {
 		return err
 	}
@@ -130,6 +130,7 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 		defer wg.Done()
 		ownership.NewSender(svc, chans.repliers, ownership.SenderOptions{}).Run(sweepCtx)
 	}()
+	chans.run(sweepCtx, &wg)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

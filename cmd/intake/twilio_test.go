@@ -77,23 +77,12 @@ func smsForm(sid, from, body string) url.Values {
 
 func (e *twilioEnv) ticket(t *testing.T, id string) (ownership.Ticket, []ownership.Event) {
 	t.Helper()
-	var got struct {
-		ownership.Ticket
-		Events []ownership.Event `json:"events"`
-	}
-	_, err := e.api.do(context.Background(), "GET", "/api/v1/tickets/"+id, nil, &got)
-	require.NoError(t, err)
-	return got.Ticket, got.Events
+	return fetchTicket(t, e.api, id)
 }
 
 func (e *twilioEnv) count(t *testing.T) int {
 	t.Helper()
-	var l struct {
-		Tickets []ownership.Ticket `json:"tickets"`
-	}
-	_, err := e.api.do(context.Background(), "GET", "/api/v1/tickets?limit=1000", nil, &l)
-	require.NoError(t, err)
-	return len(l.Tickets)
+	return len(listTickets(t, e.api))
 }
 
 // waitEvent waits until ticket id's timeline has an event of type typ and

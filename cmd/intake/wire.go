@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -149,4 +150,17 @@ func redact(raw string) string {
 		return "<unparseable store URL>"
 	}
 	return u.Scheme + "://" + u.Host
+}
+
+// replicaID names this process among replicas (lease holders): its host
+// and the address it serves on, which no other live process on that host
+// can hold. So a process restarted in place (after a crash, say) is the
+// same holder and takes its leases back at once, instead of waiting for
+// them to expire.
+func replicaID(listenAddr string) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "intake"
+	}
+	return host + "|" + listenAddr
 }
