@@ -22,7 +22,9 @@ import (
 //
 // Migration 2 adds the leases (ownership.Lease): one row per lease name,
 // never deleted, so a fence is never handed out twice. holder is "" once
-// released; until is unix nanoseconds.
+// released; until is unix nanoseconds. It also adds tickets_load, an
+// index that covers the rep-load count (status, owner), so routing each
+// new ticket reads the index alone and never the tickets' JSON.
 var migrations = []string{
 	`CREATE TABLE tickets (
 		num     INTEGER PRIMARY KEY,
@@ -81,7 +83,8 @@ var migrations = []string{
 		holder TEXT NOT NULL,
 		fence  INTEGER NOT NULL,
 		until  INTEGER NOT NULL
-	) WITHOUT ROWID;`,
+	) WITHOUT ROWID;
+	CREATE INDEX tickets_load ON tickets(status, owner);`,
 }
 
 // migrate applies the migrations the file has not seen, each in its own
