@@ -58,7 +58,7 @@ func Inbound(p Parsed, parseErr error, raw []byte, ours []string, now time.Time)
 	m.References = referenceKeys(p)
 
 	if parseErr != nil {
-		m.Meta[channels.MetaReview] = "the email could not be parsed (" + capBytes(parseErr.Error(), 200) + "); its raw text is kept"
+		m.Meta[channels.MetaReview] = "the email could not be parsed (" + capBytes(SanitizeHeader(parseErr.Error()), 200) + "); its raw text is kept"
 		if m.Text == "" {
 			m.Text = capBytes(strings.ToValidUTF8(string(raw), "\uFFFD"), DefaultMaxText)
 		}

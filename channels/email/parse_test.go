@@ -9,8 +9,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
+	"github.com/intakehq/intake/channels"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -162,5 +164,26 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("newline in header value")
 		}
 		Classify(p, ours)
+
+		// The whole path to the ledger: what Inbound hands over is
+		// bounded, valid UTF-8 and always identifiable.
+		m := Inbound(p, err, raw, ours, time.Now())
+		if m.ExternalID == "" || m.Kind != channels.Email {
+			t.Fatalf("no provider id or kind: %+v", m)
+		}
+		if len(m.Subject) > maxSubject || len(m.References) > maxThreadIDs {
+			t.Fatalf("subject %d bytes, %d references", len(m.Subject), len(m.References))
+		}
+		for k, v := range m.Meta {
+			if !utf8.ValidString(v) {
+				t.Fatalf("meta %s not valid UTF-8: %q", k, v)
+			}
+		}
+		if strings.ContainsAny(m.Meta[channels.MetaMessageID]+m.Meta[channels.MetaReferences]+m.TicketHint, "\r\n") {
+			t.Fatalf("newline in a threading value")
+		}
+		if err != nil && m.Meta[channels.MetaReview] == "" {
+			t.Fatalf("unparseable mail not flagged for review")
+		}
 	})
 }
