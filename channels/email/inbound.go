@@ -12,7 +12,7 @@ import (
 
 // Limits on what one inbound mail hands to the ledger.
 const (
-	maxSubject    = 300 // bytes, cut on a rune boundary (the ledger allows 500)
+	maxSubject   = 300 // bytes, cut on a rune boundary (the ledger allows 500)
 	maxThreadIDs = 20  // thread ids followed, nearest first
 )
 

@@ -36,7 +36,7 @@ type Lease interface {
 
 // ReaderConfig configures the mailbox reader.
 type ReaderConfig struct {
-	Addr      string // host:port
+	Addr      string  // host:port
 	TLS       TLSMode // implicit (default), starttls or none (loopback only)
 	TLSConfig *tls.Config
 	Username  string
@@ -260,18 +260,19 @@ func (r *Reader) dial(ctx context.Context, opts *imapclient.Options) (*imapclien
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", r.cfg.Addr, err)
 	}
+	host, _, _ := net.SplitHostPort(r.cfg.Addr)
+	tlsCfg := r.cfg.TLSConfig.Clone()
+	if tlsCfg == nil {
+		tlsCfg = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if tlsCfg.ServerName == "" {
+		tlsCfg.ServerName = host
+	}
+	opts.TLSConfig = tlsCfg
 	var c *imapclient.Client
 	switch r.cfg.TLS {
 	case TLSImplicit:
-		host, _, _ := net.SplitHostPort(r.cfg.Addr)
-		cfg := r.cfg.TLSConfig.Clone()
-		if cfg == nil {
-			cfg = &tls.Config{}
-		}
-		if cfg.ServerName == "" {
-			cfg.ServerName = host
-		}
-		c = imapclient.New(tls.Client(conn, cfg), opts)
+		c = imapclient.New(tls.Client(conn, tlsCfg), opts)
 	case TLSStartTLS:
 		c, err = imapclient.NewStartTLS(conn, opts)
 		if err != nil {

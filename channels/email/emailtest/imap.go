@@ -5,6 +5,7 @@ package emailtest
 
 import (
 	"bytes"
+	"crypto/tls"
 	"io"
 	"net"
 	"slices"
@@ -16,6 +17,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+
+	"github.com/intakehq/intake/channels/email/internal/testcert"
 )
 
 // The one account StartIMAP serves.
@@ -31,6 +34,20 @@ type IMAPOption func(*imapConfig)
 type imapConfig struct {
 	noIDLE bool
 	debug  io.Writer
+	tls    string // "", "implicit" or "starttls"
+}
+
+// WithImplicitTLS serves TLS from the first byte (as on port 993) with a
+// throwaway certificate; TLSConfig returns a client config trusting it.
+// Logging in is then refused without TLS. Not combinable with WithoutIDLE.
+func WithImplicitTLS() IMAPOption {
+	return func(c *imapConfig) { c.tls = "implicit" }
+}
+
+// WithSTARTTLS offers STARTTLS with a throwaway certificate and refuses
+// LOGIN until the client has used it.
+func WithSTARTTLS() IMAPOption {
+	return func(c *imapConfig) { c.tls = "starttls" }
 }
 
 // WithoutIDLE makes the server behave like one without the IDLE extension, so
@@ -59,6 +76,8 @@ type IMAPServer struct {
 	user *imapmemserver.User
 	addr string
 
+	serverTLS, clientTLS *tls.Config // with a TLS option
+
 	mu  sync.Mutex // serializes Stop, Restart, Append and mailbox surgery
 	srv *imapserver.Server
 	ln  *trackingListener
@@ -72,6 +91,12 @@ func StartIMAP(t testing.TB, opts ...IMAPOption) *IMAPServer {
 	s := &IMAPServer{mem: imapmemserver.New(), user: imapmemserver.NewUser(Username, Password)}
 	for _, o := range opts {
 		o(&s.cfg)
+	}
+	if s.cfg.tls != "" {
+		var err error
+		if s.serverTLS, s.clientTLS, err = testcert.New(); err != nil {
+			t.Fatalf("emailtest: certificate: %v", err)
+		}
 	}
 	if err := s.user.Create(Mailbox, nil); err != nil {
 		t.Fatalf("emailtest: create %s: %v", Mailbox, err)
@@ -94,6 +119,15 @@ func StartIMAP(t testing.TB, opts ...IMAPOption) *IMAPServer {
 // Stop and Restart.
 func (s *IMAPServer) Addr() string { return s.addr }
 
+// TLSConfig returns a client configuration trusting the server's
+// certificate, or nil without a TLS option.
+func (s *IMAPServer) TLSConfig() *tls.Config {
+	if s.clientTLS == nil {
+		return nil
+	}
+	return s.clientTLS.Clone()
+}
+
 func (s *IMAPServer) caps() imap.CapSet {
 	caps := imap.CapSet{
 		imap.CapIMAP4rev1: {},
@@ -110,18 +144,26 @@ func (s *IMAPServer) caps() imap.CapSet {
 }
 
 func (s *IMAPServer) serveLocked(ln net.Listener) {
-	srv := imapserver.New(&imapserver.Options{
+	opts := &imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			return s.mem.NewSession(), nil, nil
 		},
 		Caps:         s.caps(),
 		Logger:       discardLogger{},
-		InsecureAuth: true,
+		InsecureAuth: s.cfg.tls == "",
 		DebugWriter:  s.cfg.debug,
-	})
+	}
+	if s.cfg.tls == "starttls" {
+		opts.TLSConfig = s.serverTLS
+	}
+	srv := imapserver.New(opts)
 	tl := &trackingListener{Listener: ln, noIDLE: s.cfg.noIDLE, conns: map[net.Conn]struct{}{}}
 	s.srv, s.ln = srv, tl
-	go srv.Serve(tl) // returns once Stop closes the listener; the error says nothing new
+	var serving net.Listener = tl
+	if s.cfg.tls == "implicit" {
+		serving = tls.NewListener(tl, s.serverTLS)
+	}
+	go srv.Serve(serving) // returns once Stop closes the listener; the error says nothing new
 }
 
 // Stop closes the listener and every live client connection, as a crashed

@@ -284,3 +284,35 @@ func BenchmarkReaderIngest(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(corpus)*b.N)/total.Seconds(), "msgs/s")
 }
+
+// The reader speaks TLS from the first byte or upgrades with STARTTLS,
+// verifying the server's certificate; the test servers refuse LOGIN
+// without TLS, so a pass means the password went encrypted.
+func TestReaderTLS(t *testing.T) {
+	for name, tc := range map[string]struct {
+		opt  emailtest.IMAPOption
+		mode email.TLSMode
+	}{
+		"implicit": {emailtest.WithImplicitTLS(), email.TLSImplicit},
+		"starttls": {emailtest.WithSTARTTLS(), email.TLSStartTLS},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := emailtest.StartIMAP(t, tc.opt)
+			l := newLedger(t)
+			srv.Append(t, rawMail("t1@acmedental.example", "pat@acmedental.example", "Over TLS", "secret"))
+			startReader(t, srv, l, "a", func(c *email.ReaderConfig) { c.TLS, c.TLSConfig = tc.mode, srv.TLSConfig() })
+			waitSeen(t, srv, 1)
+			require.Len(t, l.tickets(t), 1)
+		})
+	}
+	t.Run("untrusted certificate", func(t *testing.T) {
+		srv := emailtest.StartIMAP(t, emailtest.WithImplicitTLS())
+		l := newLedger(t)
+		srv.Append(t, rawMail("t2@acmedental.example", "pat@acmedental.example", "Over TLS", "secret"))
+		r := startReader(t, srv, l, "a", func(c *email.ReaderConfig) { c.TLS = email.TLSImplicit })
+		time.Sleep(500 * time.Millisecond)
+		require.Zero(t, r.Stats().Connects, "a certificate the system does not trust is refused")
+		seen, _ := srv.Seen(t)
+		require.Zero(t, seen)
+	})
+}

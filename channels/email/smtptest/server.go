@@ -8,15 +8,9 @@ package smtptest
 import (
 	"bufio"
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"sync"
 	"testing"
@@ -27,6 +21,8 @@ import (
 	"github.com/emersion/go-message/textproto"
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/intakehq/intake/channels/email/internal/testcert"
 )
 
 // Message is one message the server accepted.
@@ -98,7 +94,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	logw := &testLogWriter{t: t}
 	s.srv.ErrorLog = log.New(logw, "smtptest: ", 0)
 	if s.startTLS || s.implicitTLS {
-		serverTLS, clientTLS, err := selfSigned()
+		serverTLS, clientTLS, err := testcert.New()
 		if err != nil {
 			t.Fatalf("smtptest: certificate: %v", err)
 		}
@@ -273,44 +269,6 @@ func (ss *session) Data(r io.Reader) error {
 func (ss *session) Reset() { ss.from, ss.to = "", nil }
 
 func (ss *session) Logout() error { return nil }
-
-// selfSigned makes a throwaway ECDSA certificate for 127.0.0.1 and
-// localhost, and a client configuration that trusts only it.
-func selfSigned() (server, client *tls.Config, err error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "smtptest"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:         true,
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-
-		BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return nil, nil, err
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, nil, err
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	server = &tls.Config{
-		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}},
-		MinVersion:   tls.VersionTLS12,
-	}
-	client = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	return server, client, nil
-}
 
 // testLogWriter sends the server's error log to the test log until the
 // test ends (logging after that panics).
