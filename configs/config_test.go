@@ -155,6 +155,10 @@ func TestBadConfigs(t *testing.T) {
 		"bad-timezone.yaml": {
 			`bad-timezone.yaml:5: reps[0].timezone: unknown time zone "America/Springfield"`,
 		},
+		"bad-email-folders.yaml": {
+			`bad-email-folders.yaml:9: channels.email.imap.processed: "inbox" is the mailbox read; name another folder or leave it out`,
+			`bad-email-folders.yaml:10: channels.email.imap.poll_interval: 100ms: want between 1s and 1h`,
+		},
 		"bad-tls-none.yaml": {
 			`bad-tls-none.yaml:5: channels.email.imap.tls: "none" would send the password in clear text; it is allowed only for a loopback addr, not "mail.northwind.example"`,
 		},

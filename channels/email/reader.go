@@ -224,6 +224,14 @@ func (r *Reader) session(ctx context.Context) error {
 	if err := r.do(c, func() (err error) { sel, err = c.Select(r.cfg.Mailbox, nil).Wait(); return err }); err != nil {
 		return fmt.Errorf("select %s: %w", r.cfg.Mailbox, err)
 	}
+	if r.cfg.Processed != "" {
+		// The folder processed mail moves to; one that exists already
+		// answers NO [ALREADYEXISTS] (or a plain NO on older servers),
+		// and a move into a folder that truly is missing fails loudly.
+		if err := r.do(c, func() error { return c.Create(r.cfg.Processed, nil).Wait() }); err != nil {
+			r.logger.Debug("processed folder not created", "folder", r.cfg.Processed, "err", err)
+		}
+	}
 	r.count(func(s *ReaderStats) { s.Connects++ })
 	idle := c.Caps().Has(imap.CapIdle) || c.Caps().Has(imap.CapIMAP4rev2)
 	r.logger.Info("mailbox connected", "uidvalidity", sel.UIDValidity, "messages", sel.NumMessages, "idle", idle)

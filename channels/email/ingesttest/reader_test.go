@@ -316,3 +316,18 @@ func TestReaderTLS(t *testing.T) {
 		require.Zero(t, seen)
 	})
 }
+
+// With a processed folder, mail leaves the inbox once it is stored.
+func TestReaderMovesProcessedMail(t *testing.T) {
+	srv := emailtest.StartIMAP(t)
+	l := newLedger(t)
+	for i := 1; i <= 3; i++ {
+		srv.Append(t, rawMail(fmt.Sprintf("mv%d@acmedental.example", i), "pat@acmedental.example", fmt.Sprintf("Issue %d", i), "x"))
+	}
+	r := startReader(t, srv, l, "a", func(c *email.ReaderConfig) { c.Processed = "Processed" })
+	waitFor(t, "the inbox to empty", func() bool { _, total := srv.Seen(t); return total == 0 })
+	require.Len(t, l.tickets(t), 3)
+	srv.Append(t, rawMail("mv4@acmedental.example", "pat@acmedental.example", "Issue 4", "x"))
+	waitFor(t, "the new mail to move", func() bool { _, total := srv.Seen(t); return total == 0 && r.Stats().Fetched == 4 })
+	require.Len(t, l.tickets(t), 4)
+}
