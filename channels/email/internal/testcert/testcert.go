@@ -51,4 +51,3 @@ func New() (server, client *tls.Config, err error) {
 	client = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	return server, client, nil
 }
-
