@@ -55,6 +55,10 @@ const (
 	MetaReferences = "references"
 	// MetaOutbox names our outbound message a status is about (a bounce).
 	MetaOutbox = "outbox"
+	// MetaSlackChannel is the Slack conversation a customer wrote in and
+	// MetaSlackThread the thread there; replies go back to them.
+	MetaSlackChannel = "slack_channel"
+	MetaSlackThread  = "slack_thread_ts"
 )
 
 // OutboxRef is the Message.References key of one of our own outbound

@@ -345,4 +345,7 @@ type Slack struct {
 	ReplyMode     ReplyMode `yaml:"reply_mode" json:"reply_mode"`                   // default explicit
 	ReplyPrefix   string    `yaml:"reply_prefix" json:"reply_prefix"`               // default "!reply"
 	NotePrefix    string    `yaml:"note_prefix" json:"note_prefix"`                 // default "!note"
+	// CustomerChannels are shared (Slack Connect) channels where customers
+	// write; their messages open or join tickets, like DMs to the app.
+	CustomerChannels []string `yaml:"customer_channels,omitempty" json:"customer_channels,omitempty"`
 }

@@ -53,6 +53,9 @@ func (s *Service) changeWithOutbox(ctx context.Context, action, id string, expec
 			return cur, err
 		}
 		next.UpdatedAt = now
+		if s.slackOn() && cardChanged(cur, next) {
+			items = append(items, slackUpdate(cur.ID, cur.Version+1, now))
+		}
 		t, err := s.store.UpdateTicket(ctx, UpdateRequest{Ticket: next, Events: evs, OpID: newOpID(), Outbox: items})
 		if errors.Is(err, ErrConflict) {
 			if expect != nil {

@@ -241,7 +241,13 @@ func (s *Service) buildCreate(in NewTicket, org string, d routing.Decision, capa
 		meta["alert"] = "fallback"
 	}
 	evs = append(evs, Event{Type: EventAssigned, At: now, Actor: "router", To: d.Owner, Reason: d.Reason, Meta: meta})
-	return CreateRequest{Ticket: t, Events: evs, DedupKey: in.DedupKey, OwnerCapacity: capacity}
+	req := CreateRequest{Ticket: t, Events: evs, DedupKey: in.DedupKey, OwnerCapacity: capacity}
+	if s.slackOn() {
+		// The triage post is queued with the ticket: a ticket never
+		// exists without its post on the way.
+		req.Outbox = append(req.Outbox, slackTriage(in.DedupKey, now))
+	}
+	return req
 }
 
 // setSLADue sets the first-response and resolution due times from the

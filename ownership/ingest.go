@@ -265,6 +265,12 @@ func handles(m channels.Message) map[string]string {
 	if m.To != "" {
 		h["to"] = m.To
 	}
+	if c := m.Meta[channels.MetaSlackChannel]; c != "" {
+		h["slack_channel"] = c
+		if ts := m.Meta[channels.MetaSlackThread]; ts != "" {
+			h["slack_thread_ts"] = ts
+		}
+	}
 	return withEmailThread(h, m)
 }
 
@@ -315,7 +321,14 @@ func (s *Service) join(ctx context.Context, id string, m channels.Message, key s
 			next.ResolvedAt = nil
 			evs = append(evs, Event{Type: EventStatus, At: now, Actor: "system", From: string(t.Status), To: string(StatusOpen), Reason: "customer replied"})
 		}
-		_, err = s.store.UpdateTicket(ctx, UpdateRequest{Ticket: next, Events: evs, OpID: "in:" + key, DedupKey: key})
+		var items []OutboxItem
+		if it, ok := s.mirrorIngest(ticketRefLite{id: id}, m, key, now); ok {
+			items = append(items, it)
+		}
+		if s.slackOn() && cardChanged(t, next) {
+			items = append(items, slackUpdate(t.ID, t.Version+1, now))
+		}
+		_, err = s.store.UpdateTicket(ctx, UpdateRequest{Ticket: next, Events: evs, OpID: "in:" + key, DedupKey: key, Outbox: items})
 		switch {
 		case err == nil, errors.Is(err, ErrDuplicate):
 			dup := err != nil

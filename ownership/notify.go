@@ -32,6 +32,13 @@ func (s *Service) queueAfterIngest(ctx context.Context, m channels.Message, key 
 	case m.Kind == channels.SMS && s.out[channels.SMS] && !ref.OptedOut && m.From.Phone != "":
 		items = append(items, OutboxItem{ID: "ack:" + key, TicketID: ref.ID, Channel: string(channels.SMS), To: m.From.Phone,
 			Body: body, Purpose: "auto_ack", NextAt: now, CreatedAt: now, UpdatedAt: now})
+	case m.Kind == channels.Slack && s.out[channels.Slack] && m.Meta[channels.MetaSlackChannel] != "":
+		it := OutboxItem{ID: "ack:" + key, TicketID: ref.ID, Channel: string(channels.Slack), To: m.Meta[channels.MetaSlackChannel],
+			Body: body, Purpose: "auto_ack", NextAt: now, CreatedAt: now, UpdatedAt: now}
+		if ts := m.Meta[channels.MetaSlackThread]; ts != "" {
+			it.Headers = map[string]string{"thread_ts": ts}
+		}
+		items = append(items, it)
 	case m.Kind == channels.Email && s.out[channels.Email] && m.From.Email != "" && m.Meta[channels.MetaNoAutoReply] == "":
 		it := OutboxItem{ID: "ack:" + key, TicketID: ref.ID, Channel: string(channels.Email), To: m.From.Email,
 			Subject: "Re: " + m.Subject, Body: body, Purpose: "auto_ack", NextAt: now, CreatedAt: now, UpdatedAt: now,
@@ -81,6 +88,9 @@ func (s *Service) notification(ref channels.TicketRef, m channels.Message, key s
 	}
 	item := OutboxItem{ID: "notify:" + key, TicketID: ref.ID, Body: what, Purpose: "notify", NextAt: now, CreatedAt: now, UpdatedAt: now}
 	switch {
+	case s.out[channels.Slack] && rc.SlackUser != "":
+		// Techs live in Slack: a direct message.
+		item.Channel, item.To = string(channels.Slack), rc.SlackUser
 	case s.out[channels.SMS] && rc.Phone != "":
 		item.Channel, item.To = string(channels.SMS), rc.Phone
 	case s.out[channels.Email] && rc.Email != "":

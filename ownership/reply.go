@@ -44,8 +44,13 @@ func (s *Service) Reply(ctx context.Context, a Actor, id, body, key string) (Tic
 		}
 		item := OutboxItem{ID: itemID, TicketID: t.ID, Channel: string(kind), To: to, Body: body, Purpose: "reply",
 			NextAt: now, CreatedAt: now, UpdatedAt: now}
-		if kind == channels.Email {
+		switch kind {
+		case channels.Email:
 			item.Subject, item.Headers = t.Subject, emailThreadHeaders(t.Handles)
+		case channels.Slack:
+			if ts := t.Handles["slack_thread_ts"]; ts != "" {
+				item.Headers = map[string]string{"thread_ts": ts}
+			}
 		}
 		if t.FirstResponseAt == nil {
 			t.FirstResponseAt = &now
@@ -61,7 +66,10 @@ func (s *Service) Reply(ctx context.Context, a Actor, id, body, key string) (Tic
 // contact has an address, else a text.
 func (s *Service) replyRoute(ctx context.Context, t Ticket) (channels.Kind, string, error) {
 	kind := channels.Kind(t.Channel)
-	if kind != channels.SMS && kind != channels.Voice && kind != channels.Email {
+	if kind == channels.Slack && t.Handles["slack_channel"] == "" {
+		kind = "" // a Slack ticket we cannot answer in Slack: try the contact's other identities
+	}
+	if kind != channels.SMS && kind != channels.Voice && kind != channels.Email && kind != channels.Slack {
 		switch {
 		case t.Contact.Email != "" && s.out[channels.Email]:
 			kind = channels.Email
@@ -70,6 +78,11 @@ func (s *Service) replyRoute(ctx context.Context, t Ticket) (channels.Kind, stri
 		}
 	}
 	switch kind {
+	case channels.Slack:
+		if !s.out[channels.Slack] {
+			return "", "", fmt.Errorf("%w: answering in Slack needs channels.slack, which is not configured", ErrState)
+		}
+		return channels.Slack, t.Handles["slack_channel"], nil
 	case channels.Email:
 		if t.Contact.Email == "" {
 			return "", "", fmt.Errorf("%w: %s has no email address to answer", ErrState, t.ID)

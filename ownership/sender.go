@@ -193,6 +193,9 @@ func (w *Sender) dead(ctx context.Context, it OutboxItem, reason string) error {
 	if it.TicketID == "" {
 		return nil
 	}
+	if err := w.svc.reportDeadToSlack(ctx, it, reason); err != nil {
+		return err
+	}
 	ev := Event{Type: EventDelivery, Actor: "system", Channel: it.Channel, Body: reason,
 		Meta: map[string]string{"status": "dead", "outbox": it.ID, "purpose": it.Purpose, "to": it.To}}
 	return w.svc.appendOnce(ctx, it.TicketID, "dead:"+it.ID, ev)
