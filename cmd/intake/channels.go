@@ -13,6 +13,7 @@ import (
 
 	"github.com/intakehq/intake/channels"
 	"github.com/intakehq/intake/channels/email"
+	"github.com/intakehq/intake/channels/slack"
 	"github.com/intakehq/intake/channels/twilio"
 	"github.com/intakehq/intake/configs"
 	"github.com/intakehq/intake/ownership"
@@ -31,6 +32,8 @@ type channelSet struct {
 	// runners are long-lived workers (the mailbox reader), run until
 	// shutdown.
 	runners []func(ctx context.Context)
+	// slack, when configured, needs the ledger once it is built.
+	slack *slack.App
 }
 
 // buildChannels wires each configured channel explicitly, one block per
@@ -57,9 +60,9 @@ func buildChannels(cfg *configs.Config, sink channels.Sink, store ownership.Stor
 			errs = append(errs, fmt.Errorf("channels.email: %w", err))
 		}
 	}
-	for name, on := range map[string]bool{"slack": cfg.Channels.Slack != nil} {
-		if on {
-			logger.Warn("channel configured but not available in this build", "channel", name)
+	if sc := cfg.Channels.Slack; sc != nil {
+		if err := buildSlack(cs, cfg, sc, logger.With("channel", "slack")); err != nil {
+			errs = append(errs, fmt.Errorf("channels.slack: %w", err))
 		}
 	}
 	for name, st := range cs.state {
@@ -102,6 +105,61 @@ func buildEmail(cs *channelSet, ec *configs.Email, sink channels.Sink, store own
 	cs.runners = append(cs.runners, reader.Run)
 	cs.state["email"] = "enabled"
 	return nil
+}
+
+// buildSlack wires the Slack app: webhooks (or Socket Mode with an app
+// token) and the sender of posts, DMs and answers.
+func buildSlack(cs *channelSet, cfg *configs.Config, sc *configs.Slack, logger *slog.Logger) error {
+	var reps []slack.Rep
+	for _, r := range cfg.Reps {
+		reps = append(reps, slack.Rep{ID: r.ID, Name: r.Name, SlackUser: r.SlackUser, Role: r.Role})
+	}
+	orgs := map[string]string{}
+	for _, o := range cfg.Orgs {
+		orgs[o.ID] = o.Name
+	}
+	app, err := slack.New(slack.Config{BotToken: sc.BotToken.Value(), SigningSecret: sc.SigningSecret.Value(), AppToken: sc.AppToken.Value(),
+		Channel: sc.Channel, APIURL: sc.APIURL, ReplyMode: string(sc.ReplyMode), ReplyPrefix: sc.ReplyPrefix, NotePrefix: sc.NotePrefix,
+		CustomerChannels: sc.CustomerChannels, Reps: reps, OrgNames: orgs}, nil, logger)
+	if err != nil {
+		return err
+	}
+	cs.slack = app
+	cs.handlers["/slack/"] = app.Handler()
+	cs.repliers[channels.Slack] = app
+	cs.runners = append(cs.runners, func(ctx context.Context) {
+		for ctx.Err() == nil {
+			if err := app.Start(ctx); err == nil {
+				break
+			} else {
+				logger.Warn("slack not reachable yet; retrying", "err", err)
+			}
+			sleepCtx(ctx, 10*time.Second)
+		}
+		if app.SocketMode() && ctx.Err() == nil {
+			if err := app.RunSocketMode(ctx); err != nil && ctx.Err() == nil {
+				logger.Error("slack socket mode stopped", "err", err)
+			}
+		}
+	})
+	cs.state["slack"] = "enabled"
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// bind hands the ledger to the channels that act on it (Slack).
+func (cs *channelSet) bind(svc *ownership.Service) {
+	if cs.slack != nil {
+		cs.slack.Bind(svc)
+	}
 }
 
 // run starts the channels' long-lived workers; wg tracks them.

@@ -107,6 +107,7 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 		return err
 	}
 	sink.svc = svc
+	chans.bind(svc)
 	if err := startupChecks(ctx, svc, logger); err != nil {
 		return err
 	}

@@ -1,0 +1,216 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/intakehq/intake/channels"
+	"github.com/intakehq/intake/ownership"
+)
+
+// gate holds every Web API call back while Slack has asked us to wait
+// (429 Retry-After): continuing to call a rate-limited app gets it
+// disabled.
+type gate struct {
+	mu    sync.Mutex
+	until time.Time
+}
+
+func (g *gate) wait(now time.Time) time.Duration {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.until.Sub(now)
+}
+
+func (g *gate) close(until time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if until.After(g.until) {
+		g.until = until
+	}
+}
+
+var _ channels.Replier = (*App)(nil)
+
+// errNotPosted: the triage post a message needs is not there yet (its
+// item is still queued); retried shortly.
+var errNotPosted = errors.New("the ticket's triage post is not made yet")
+
+// Send implements channels.Replier for the outbox: triage posts and their
+// updates, thread lines, direct messages, reactions and answers to
+// customers who wrote on Slack.
+func (a *App) Send(ctx context.Context, o channels.Outbound) (string, error) {
+	if d := a.gate.wait(a.cfg.Now()); d > 0 {
+		return "", &channels.RetryAfterError{After: d, Err: errors.New("slack: waiting out a rate limit")}
+	}
+	ref, err := a.send(ctx, o)
+	var rl *slackapi.RateLimitedError
+	switch {
+	case err == nil:
+		return ref, nil
+	case errors.As(err, &rl):
+		a.gate.close(a.cfg.Now().Add(rl.RetryAfter))
+		a.logger.Warn("slack rate limit: holding sends", "retry_after", rl.RetryAfter, "outbox", o.ID)
+		return "", &channels.RetryAfterError{After: rl.RetryAfter, Err: err}
+	case errors.Is(err, errNotPosted):
+		return "", &channels.RetryAfterError{After: 2 * time.Second, Err: err}
+	case permanentSlackError(err):
+		return "", channels.Permanent(err)
+	}
+	return "", err
+}
+
+func (a *App) send(ctx context.Context, o channels.Outbound) (string, error) {
+	switch o.Purpose {
+	case ownership.PurposeTriage:
+		return a.postTriage(ctx, o.TicketID)
+	case ownership.PurposeTriageUpdate:
+		return a.updateTriage(ctx, o.TicketID)
+	case ownership.PurposeMirror:
+		post, err := a.post(ctx, o.TicketID)
+		if err != nil {
+			return "", err
+		}
+		_, ts, err := a.api.PostMessageContext(ctx, post.Channel, slackapi.MsgOptionText(Escape(o.Body), false),
+			slackapi.MsgOptionTS(post.TS))
+		return ts, err
+	case ownership.PurposeReact:
+		err := a.api.AddReactionContext(ctx, o.Headers["name"], slackapi.NewRefToMessage(o.To, o.Headers["ts"]))
+		if err != nil && strings.Contains(err.Error(), "already_reacted") {
+			err = nil
+		}
+		return "", err
+	case "notify":
+		ch, _, _, err := a.api.OpenConversationContext(ctx, &slackapi.OpenConversationParameters{Users: []string{o.To}})
+		if err != nil {
+			return "", fmt.Errorf("slack: open a DM with %s: %w", o.To, err)
+		}
+		_, ts, err := a.api.PostMessageContext(ctx, ch.ID, slackapi.MsgOptionText(Escape(o.Body), false))
+		return ts, err
+	default: // a reply or auto-ack to a customer who wrote on Slack
+		opts := []slackapi.MsgOption{slackapi.MsgOptionText(Escape(o.Body), false)}
+		if ts := o.Headers["thread_ts"]; ts != "" {
+			opts = append(opts, slackapi.MsgOptionTS(ts))
+		}
+		_, ts, err := a.api.PostMessageContext(ctx, o.To, opts...)
+		return ts, err
+	}
+}
+
+// post returns ticket id's triage post, or errNotPosted.
+func (a *App) post(ctx context.Context, id string) (ownership.SlackPost, error) {
+	p, err := a.svc.SlackPostOf(ctx, id)
+	if errors.Is(err, ownership.ErrNotFound) {
+		return p, errNotPosted
+	}
+	return p, err
+}
+
+// postTriage posts ticket id to the triage channel and records where. A
+// ticket posted before (a retry after the post was recorded) is updated
+// instead, never posted twice.
+func (a *App) postTriage(ctx context.Context, id string) (string, error) {
+	if _, err := a.svc.SlackPostOf(ctx, id); err == nil {
+		return a.updateTriage(ctx, id)
+	}
+	text, blocks, err := a.card(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	ch, ts, err := a.api.PostMessageContext(ctx, a.cfg.Channel, slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...),
+		slackapi.MsgOptionMetadata(slackapi.SlackMetadata{EventType: "intake_ticket", EventPayload: map[string]any{"ticket": id}}))
+	if err != nil {
+		return "", err
+	}
+	if err := a.svc.SetSlackPost(ctx, id, ownership.SlackPost{Channel: ch, TS: ts}); err != nil {
+		return ts, err
+	}
+	return ts, nil
+}
+
+func (a *App) updateTriage(ctx context.Context, id string) (string, error) {
+	p, err := a.post(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	text, blocks, err := a.card(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	_, ts, _, err := a.api.UpdateMessageContext(ctx, p.Channel, p.TS, slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...))
+	return ts, err
+}
+
+// card renders ticket id as it is now.
+func (a *App) card(ctx context.Context, id string) (string, []slackapi.Block, error) {
+	t, err := a.svc.Ticket(ctx, id)
+	if err != nil {
+		return "", nil, err
+	}
+	c := Card{TicketID: t.ID, Subject: t.Subject, Org: a.cfg.OrgNames[t.Org], Channel: t.Channel,
+		Priority: string(t.Priority), Status: string(t.Status), Acked: t.AckedAt != nil, SLADue: t.FirstResponseDue, Review: t.Review,
+		Customer: firstNonEmpty(t.Contact.Name, t.Contact.Email, t.Contact.Phone, t.Contact.SlackUser)}
+	if c.Org == "" {
+		c.Org = t.Org
+	}
+	if r, ok := a.byID[t.Owner]; ok {
+		c.OwnerSlack, c.OwnerName = r.SlackUser, r.Name
+	} else {
+		c.OwnerName = t.Owner
+	}
+	if t.Offer != nil {
+		c.Offer = firstNonEmpty(a.byID[t.Offer.To].Name, t.Offer.To)
+	}
+	if evs, err := a.svc.Events(ctx, id); err == nil {
+		for _, ev := range evs {
+			if ev.Type == ownership.EventMessageIn || ev.Type == ownership.EventVoicemail {
+				c.Snippet = ev.Body
+				break
+			}
+		}
+	}
+	text, blocks := CardBlocks(c, a.cfg.Now())
+	// Buttons carry the owner the post shows, so a press on a stale post
+	// is caught (see button).
+	for _, b := range blocks {
+		if ab, ok := b.(*slackapi.ActionBlock); ok && ab.Elements != nil {
+			for _, el := range ab.Elements.ElementSet {
+				if btn, ok := el.(*slackapi.ButtonBlockElement); ok {
+					btn.Value = t.ID + "|" + t.Owner
+				}
+			}
+		}
+	}
+	return text, blocks, nil
+}
+
+// permanentSlackError reports Slack errors that retrying cannot fix.
+func permanentSlackError(err error) bool {
+	var se slackapi.SlackErrorResponse
+	msg := err.Error()
+	if errors.As(err, &se) {
+		msg = se.Err
+	}
+	for _, e := range []string{"channel_not_found", "is_archived", "not_in_channel", "msg_too_long", "no_text",
+		"user_not_found", "cannot_dm_bot", "message_not_found", "invalid_blocks", "restricted_action"} {
+		if strings.Contains(msg, e) {
+			return true
+		}
+	}
+	return false
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,151 @@
+// Package slack is where techs work: each new ticket is posted to a triage
+// channel with its owner and buttons, the owner gets a direct message,
+// customer messages are mirrored into the post's thread, and reps ack,
+// take, resolve, note and reply from Slack. Customers may also write to
+// the app (a DM or a shared channel) and get answers there.
+//
+// Unlike the other adapters this one drives the ledger directly (reps act
+// through it as through the API), so it imports ownership. Every request
+// is verified with the signing secret; everything sent to Slack goes
+// through the outbox.
+package slack
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/intakehq/intake/ownership"
+	"github.com/intakehq/intake/routing"
+)
+
+// Reply modes: which rep messages in a ticket thread reach the customer.
+const (
+	ReplyExplicit = "explicit" // only messages starting with the reply prefix (default)
+	ReplyThread   = "thread"   // every rep message except those starting with the note prefix
+)
+
+// Rep is a roster rep as Slack knows them.
+type Rep struct {
+	ID        string
+	Name      string
+	SlackUser string
+	Role      routing.Role
+}
+
+// Config configures the Slack app.
+type Config struct {
+	BotToken      string
+	SigningSecret string
+	AppToken      string // Socket Mode when set
+	Channel       string // triage channel id
+	APIURL        string // Web API base ("https://slack.com/api/" when empty)
+	ReplyMode     string
+	ReplyPrefix   string // default "!reply"
+	NotePrefix    string // default "!note"
+	// CustomerChannels are shared (Slack Connect) channels whose messages
+	// from non-reps open or join tickets, like DMs to the app.
+	CustomerChannels []string
+	Reps             []Rep
+	OrgNames         map[string]string // org id -> name, for posts
+	Now              func() time.Time
+}
+
+// App is the Slack adapter.
+type App struct {
+	cfg    Config
+	api    *slackapi.Client
+	svc    *ownership.Service
+	logger *slog.Logger
+	gate   *gate
+
+	bySlack   map[string]Rep // Slack user id -> rep
+	byID      map[string]Rep
+	customers map[string]bool
+	botUser   string // the app's own user id, from auth.test
+	botID     string
+}
+
+// Bind gives the adapter the ledger, which is built after the channels
+// (it needs to know which of them can send).
+func (a *App) Bind(svc *ownership.Service) { a.svc = svc }
+
+// New returns the adapter; it does not call Slack until Start or a send.
+// svc may be nil until Bind.
+func New(cfg Config, svc *ownership.Service, logger *slog.Logger) (*App, error) {
+	if cfg.BotToken == "" || cfg.SigningSecret == "" || cfg.Channel == "" {
+		return nil, errors.New("slack: bot_token, signing_secret and channel are required")
+	}
+	if cfg.ReplyMode == "" {
+		cfg.ReplyMode = ReplyExplicit
+	}
+	if cfg.ReplyMode != ReplyExplicit && cfg.ReplyMode != ReplyThread {
+		return nil, fmt.Errorf("slack: reply_mode %q: want explicit or thread", cfg.ReplyMode)
+	}
+	if cfg.ReplyPrefix == "" {
+		cfg.ReplyPrefix = "!reply"
+	}
+	if cfg.NotePrefix == "" {
+		cfg.NotePrefix = "!note"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	opts := []slackapi.Option{}
+	if cfg.APIURL != "" {
+		u := cfg.APIURL
+		if !strings.HasSuffix(u, "/") {
+			u += "/"
+		}
+		opts = append(opts, slackapi.OptionAPIURL(u))
+	}
+	if cfg.AppToken != "" {
+		opts = append(opts, slackapi.OptionAppLevelToken(cfg.AppToken))
+	}
+	a := &App{cfg: cfg, api: slackapi.New(cfg.BotToken, opts...), svc: svc, logger: logger, gate: &gate{},
+		bySlack: map[string]Rep{}, byID: map[string]Rep{}, customers: map[string]bool{}}
+	for _, r := range cfg.Reps {
+		a.byID[r.ID] = r
+		if r.SlackUser != "" {
+			a.bySlack[r.SlackUser] = r
+		}
+	}
+	for _, c := range cfg.CustomerChannels {
+		a.customers[c] = true
+	}
+	return a, nil
+}
+
+// actor returns the rep behind a Slack user.
+func (a *App) actor(user string) (ownership.Actor, bool) {
+	r, ok := a.bySlack[user]
+	if !ok {
+		return ownership.Actor{}, false
+	}
+	return ownership.Actor{ID: r.ID, Role: r.Role}, true
+}
+
+// repBySlackOrName finds a rep by Slack user id, or by id or first name.
+func (a *App) repBySlackOrName(user, name string) (Rep, bool) {
+	if r, ok := a.bySlack[user]; ok && user != "" {
+		return r, true
+	}
+	name = strings.ToLower(strings.TrimPrefix(name, "@"))
+	for _, r := range a.cfg.Reps {
+		if name != "" && (strings.ToLower(r.ID) == name || strings.ToLower(firstWord(r.Name)) == name) {
+			return r, true
+		}
+	}
+	return Rep{}, false
+}
+
+func firstWord(s string) string {
+	if f := strings.Fields(s); len(f) > 0 {
+		return f[0]
+	}
+	return s
+}
