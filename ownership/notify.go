@@ -64,9 +64,8 @@ func (s *Service) queueAfterIngest(ctx context.Context, m channels.Message, key 
 }
 
 // notification tells the owner about new work, over the first channel that
-// can reach them (SMS to their phone, else email).
+// can reach them (a Slack DM, a text, an email).
 func (s *Service) notification(ref channels.TicketRef, m channels.Message, key string) (OutboxItem, bool) {
-	rc := s.reps[ref.Owner]
 	now := s.now().UTC()
 	from := firstNonEmpty(m.From.Name, m.From.Phone, m.From.Email, m.From.SlackUser)
 	var what string
@@ -86,19 +85,7 @@ func (s *Service) notification(ref channels.TicketRef, m channels.Message, key s
 	if t := firstLine(m.Text, 120); t != "" {
 		what += ": " + t
 	}
-	item := OutboxItem{ID: "notify:" + key, TicketID: ref.ID, Body: what, Purpose: "notify", NextAt: now, CreatedAt: now, UpdatedAt: now}
-	switch {
-	case s.out[channels.Slack] && rc.SlackUser != "":
-		// Techs live in Slack: a direct message.
-		item.Channel, item.To = string(channels.Slack), rc.SlackUser
-	case s.out[channels.SMS] && rc.Phone != "":
-		item.Channel, item.To = string(channels.SMS), rc.Phone
-	case s.out[channels.Email] && rc.Email != "":
-		item.Channel, item.To, item.Subject = string(channels.Email), rc.Email, what
-	default:
-		return OutboxItem{}, false
-	}
-	return item, true
+	return s.repMessage(ref.Owner, ref.ID, "notify:"+key, what, now)
 }
 
 // emailThreadHeaders are the In-Reply-To and References of a message

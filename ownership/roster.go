@@ -81,6 +81,16 @@ func (s *Service) SetAvailability(ctx context.Context, a Actor, rep string, av r
 		return RepView{}, err
 	}
 	s.logger.Info("availability changed", "rep", rep, "availability", av, "actor", a.ID)
+	if av != routing.Available {
+		// Away or off: their open tickets go to others now, by the rules.
+		n, err := s.handOver(ctx, rep, av)
+		if err != nil {
+			return RepView{}, err
+		}
+		if n > 0 {
+			s.logger.Info("tickets handed over", "rep", rep, "availability", av, "moved", n)
+		}
+	}
 	return s.Rep(ctx, rep)
 }
 
@@ -119,7 +129,7 @@ func (s *Service) ReassignOrphans(ctx context.Context) (int, error) {
 // rehome gives t, whose owner is not on the roster, a new owner through
 // routing, and returns the events that record it.
 func (s *Service) rehome(ctx context.Context, t *Ticket, now time.Time) ([]Event, error) {
-	d, err := s.reroute(ctx, *t, now)
+	d, err := s.reroute(ctx, *t, now, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -136,13 +146,15 @@ func (s *Service) rehome(ctx context.Context, t *Ticket, now time.Time) ([]Event
 	return evs, nil
 }
 
-// reroute asks the router for a new owner of an existing ticket.
-func (s *Service) reroute(ctx context.Context, t Ticket, now time.Time) (routing.Decision, error) {
+// reroute asks the router for a new owner of an existing ticket, never one
+// of exclude (the fallback excepted).
+func (s *Service) reroute(ctx context.Context, t Ticket, now time.Time, exclude map[string]bool) (routing.Decision, error) {
 	org, _ := s.dir.org(t.Org)
 	state, err := s.routingState(ctx, t.Contact, org, nil)
 	if err != nil {
 		return routing.Decision{}, err
 	}
+	state.Exclude = exclude
 	labels := routing.Labels{"channel": t.Channel, "org": t.Org, "plan": org.Plan,
 		"contact": identities(t.Contact), "priority": string(t.Priority), "text": t.Subject}
 	return s.router.Decide(labels, state, now), nil

@@ -234,8 +234,12 @@ func TestTakeAckStatusNoteTime(t *testing.T) {
 
 	_, err = f.svc.SetAvailability(ctx, lee, "dana", routing.Away)
 	require.ErrorIs(t, err, ownership.ErrForbidden)
+	_, err = f.svc.SetAvailability(ctx, kim, "kim", routing.Away)
+	require.NoError(t, err)
 	_, err = f.svc.SetAvailability(ctx, dana, "dana", routing.Away)
 	require.NoError(t, err)
+	handed := f.events(t, tk.ID)
+	require.Equal(t, "dana is away; least_loaded: lee had 0 open", handed[len(handed)-1].Reason, "dana's ticket is handed on at once")
 	took, err := f.svc.Take(ctx, lee, tk.ID, nil)
 	require.NoError(t, err)
 	require.Equal(t, "lee", took.Owner)
@@ -272,7 +276,7 @@ func TestTakeAckStatusNoteTime(t *testing.T) {
 	for _, ev := range f.events(t, tk.ID) {
 		types = append(types, ev.Type)
 	}
-	require.Equal(t, []ownership.EventType{"message_in", "assigned", "assigned", "note", "time_logged", "status", "status"}, types, "taking acknowledges, so the ack adds nothing")
+	require.Equal(t, []ownership.EventType{"message_in", "assigned", "assigned", "acked", "note", "time_logged", "status", "status"}, types)
 }
 
 // TestConcurrentAssignsWithoutVersion: every assign applies, one after

@@ -125,7 +125,8 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 	sweepCtx, stopSweeps := context.WithCancel(ctx)
 	defer stopSweeps()
 	wg.Add(3)
-	go func() { defer wg.Done(); sweep(sweepCtx, svc, logger) }()
+	sweepLease := ownership.NewLeaseKeeper(store, "sweep", replicaID(ln.Addr().String()), time.Minute, nil)
+	go func() { defer wg.Done(); sweep(sweepCtx, svc, sweepLease, logger) }()
 	go func() { defer wg.Done(); chans.reconcile(sweepCtx, store, logger) }()
 	go func() {
 		defer wg.Done()
@@ -255,11 +256,14 @@ const minTokenLength = 16
 // sweep lapses handoff offers nobody accepted in time and rehomes tickets
 // whose owner left the roster (a replica may still run an older roster).
 // Every step is a compare-and-set, so replicas can sweep at once.
-func sweep(ctx context.Context, svc *ownership.Service, logger *slog.Logger) {
+func sweep(ctx context.Context, svc *ownership.Service, lease *ownership.LeaseKeeper, logger *slog.Logger) {
 	offers := time.NewTicker(15 * time.Second)
 	defer offers.Stop()
 	orphans := time.NewTicker(time.Minute)
 	defer orphans.Stop()
+	escalations := time.NewTicker(20 * time.Second)
+	defer escalations.Stop()
+	defer lease.Release(context.WithoutCancel(ctx))
 	for {
 		select {
 		case <-ctx.Done():
@@ -275,6 +279,20 @@ func sweep(ctx context.Context, svc *ownership.Service, logger *slog.Logger) {
 		case <-orphans.C:
 			if _, err := svc.ReassignOrphans(ctx); err != nil && !errors.Is(err, context.Canceled) {
 				logger.Warn("orphan sweep failed", "err", err)
+			}
+		case <-escalations.C:
+			// One replica escalates at a time (each move is a
+			// compare-and-set anyway; the lease keeps alerts from being
+			// computed twice).
+			if ok, err := lease.Acquire(ctx); err != nil || !ok {
+				continue
+			}
+			n, err := svc.Escalate(ctx)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				logger.Warn("escalation sweep failed", "err", err)
+			}
+			if n > 0 {
+				logger.Warn("tickets escalated: owners did not acknowledge in time", "count", n)
 			}
 		}
 	}
