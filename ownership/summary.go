@@ -14,9 +14,23 @@ type Summary struct {
 	Unowned     int            `json:"unowned"` // not closed and without an owner on the roster: must be 0
 	AckOverdue  int            `json:"ack_overdue"`
 	SLABreached int            `json:"sla_breached"`
+	// SLAAtRisk counts open tickets past 80% of the time to an SLA target
+	// they have not met, not yet breached.
+	SLAAtRisk int `json:"sla_at_risk"`
+	// Teams breaks the counts down by team.
+	Teams map[string]TeamCounts `json:"teams"`
 	ByOwner     map[string]int `json:"by_owner"`
 	ByChannel   map[string]int `json:"by_channel"`
 	ByTeam      map[string]int `json:"by_team"`
+}
+
+// TeamCounts are one team's figures in a Summary.
+type TeamCounts struct {
+	Open        int `json:"open"`
+	Unowned     int `json:"unowned"`
+	AckOverdue  int `json:"ack_overdue"`
+	SLAAtRisk   int `json:"sla_at_risk"`
+	SLABreached int `json:"sla_breached"`
 }
 
 // Audit lists the tickets that break a promise, for `intake audit`.
@@ -28,16 +42,20 @@ type Audit struct {
 
 // Summary counts the tickets that are not closed.
 func (s *Service) Summary(ctx context.Context) (Summary, error) {
-	sum := Summary{ByOwner: map[string]int{}, ByChannel: map[string]int{}, ByTeam: map[string]int{}}
+	sum := Summary{ByOwner: map[string]int{}, ByChannel: map[string]int{}, ByTeam: map[string]int{}, Teams: map[string]TeamCounts{}}
 	now := s.now()
 	err := s.eachNotClosed(ctx, func(t Ticket) error {
+		tc := sum.Teams[t.Team]
+		defer func() { sum.Teams[t.Team] = tc }()
 		if s.unowned(t) {
 			sum.Unowned++
+			tc.Unowned++
 		}
 		if !t.Status.Active() {
 			return nil
 		}
 		sum.Open++
+		tc.Open++
 		if t.Status == StatusPending {
 			sum.Pending++
 		}
@@ -48,13 +66,32 @@ func (s *Service) Summary(ctx context.Context) (Summary, error) {
 		sum.ByTeam[t.Team]++
 		if s.ackOverdue(t, now) {
 			sum.AckOverdue++
+			tc.AckOverdue++
 		}
-		if slaBreached(t, now) {
+		switch {
+		case slaBreached(t, now):
 			sum.SLABreached++
+			tc.SLABreached++
+		case slaAtRisk(t, now):
+			sum.SLAAtRisk++
+			tc.SLAAtRisk++
 		}
 		return nil
 	})
 	return sum, err
+}
+
+// slaAtRisk reports whether 80% of the time to an unmet SLA target has
+// passed (measured in wall time from creation).
+func slaAtRisk(t Ticket, now time.Time) bool {
+	risky := func(due *time.Time, met *time.Time) bool {
+		if due == nil || met != nil {
+			return false
+		}
+		total := due.Sub(t.CreatedAt)
+		return total > 0 && now.Sub(t.CreatedAt) >= total*8/10
+	}
+	return risky(t.FirstResponseDue, t.FirstResponseAt) || risky(t.ResolutionDue, t.ResolvedAt)
 }
 
 // Audit returns the tickets that are unowned, unacknowledged past their

@@ -99,9 +99,9 @@ func (s *statusRecorder) WriteHeader(code int) {
 // ledgerCollector exposes the ledger's current state as gauges, computed
 // at scrape time from the same Summary the API serves.
 type ledgerCollector struct {
-	svc                                                                   *ownership.Service
-	logger                                                                *slog.Logger
-	open, unowned, ackOverdue, slaBreached, byTeam, byChannel, up, outbox *prometheus.Desc
+	svc                                                                                         *ownership.Service
+	logger                                                                                      *slog.Logger
+	open, unowned, ackOverdue, slaBreached, slaAtRisk, byTeam, teamState, byChannel, up, outbox *prometheus.Desc
 }
 
 func newLedgerCollector(svc *ownership.Service, logger *slog.Logger) *ledgerCollector {
@@ -112,15 +112,18 @@ func newLedgerCollector(svc *ownership.Service, logger *slog.Logger) *ledgerColl
 		unowned:     prometheus.NewDesc("intake_tickets_unowned", "Tickets not closed and without an owner on the roster (must be 0).", nil, nil),
 		ackOverdue:  prometheus.NewDesc("intake_tickets_ack_overdue", "Open tickets whose owner has not acknowledged them in time.", nil, nil),
 		slaBreached: prometheus.NewDesc("intake_tickets_sla_breached", "Open tickets past a first-response or resolution due time.", nil, nil),
-		byTeam:      prometheus.NewDesc("intake_tickets_open_by_team", "Open or pending tickets by team.", []string{"team"}, nil),
-		byChannel:   prometheus.NewDesc("intake_tickets_open_by_channel", "Open or pending tickets by origin channel.", []string{"channel"}, nil),
-		up:          prometheus.NewDesc("intake_store_up", "1 when the last scrape could read the store.", nil, nil),
-		outbox:      prometheus.NewDesc("intake_outbox_items", "Outbound messages waiting (pending, sending) or failed for good (dead); counted up to 1000.", []string{"state"}, nil),
+		slaAtRisk:   prometheus.NewDesc("intake_tickets_sla_at_risk", "Open tickets past 80% of the time to an SLA target, not yet breached.", nil, nil),
+		teamState: prometheus.NewDesc("intake_team_tickets", "Tickets by team and state: open, unowned, ack_overdue, sla_at_risk, sla_breached.",
+			[]string{"team", "state"}, nil),
+		byTeam:    prometheus.NewDesc("intake_tickets_open_by_team", "Open or pending tickets by team.", []string{"team"}, nil),
+		byChannel: prometheus.NewDesc("intake_tickets_open_by_channel", "Open or pending tickets by origin channel.", []string{"channel"}, nil),
+		up:        prometheus.NewDesc("intake_store_up", "1 when the last scrape could read the store.", nil, nil),
+		outbox:    prometheus.NewDesc("intake_outbox_items", "Outbound messages waiting (pending, sending) or failed for good (dead); counted up to 1000.", []string{"state"}, nil),
 	}
 }
 
 func (c *ledgerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.open, c.unowned, c.ackOverdue, c.slaBreached, c.byTeam, c.byChannel, c.up, c.outbox} {
+	for _, d := range []*prometheus.Desc{c.open, c.unowned, c.ackOverdue, c.slaBreached, c.slaAtRisk, c.byTeam, c.teamState, c.byChannel, c.up, c.outbox} {
 		ch <- d
 	}
 }
@@ -139,6 +142,13 @@ func (c *ledgerCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.unowned, prometheus.GaugeValue, float64(s.Unowned))
 	ch <- prometheus.MustNewConstMetric(c.ackOverdue, prometheus.GaugeValue, float64(s.AckOverdue))
 	ch <- prometheus.MustNewConstMetric(c.slaBreached, prometheus.GaugeValue, float64(s.SLABreached))
+	ch <- prometheus.MustNewConstMetric(c.slaAtRisk, prometheus.GaugeValue, float64(s.SLAAtRisk))
+	for team, tc := range s.Teams {
+		for state, n := range map[string]int{"open": tc.Open, "unowned": tc.Unowned, "ack_overdue": tc.AckOverdue,
+			"sla_at_risk": tc.SLAAtRisk, "sla_breached": tc.SLABreached} {
+			ch <- prometheus.MustNewConstMetric(c.teamState, prometheus.GaugeValue, float64(n), team, state)
+		}
+	}
 	for team, n := range s.ByTeam {
 		ch <- prometheus.MustNewConstMetric(c.byTeam, prometheus.GaugeValue, float64(n), team)
 	}
