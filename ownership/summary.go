@@ -9,19 +9,19 @@ import (
 
 // Summary is the manager's at-a-glance view of the ledger.
 type Summary struct {
-	Open        int            `json:"open"`    // open or pending
-	Pending     int            `json:"pending"` // of which waiting on the customer
-	Unowned     int            `json:"unowned"` // not closed and without an owner on the roster: must be 0
-	AckOverdue  int            `json:"ack_overdue"`
-	SLABreached int            `json:"sla_breached"`
+	Open        int `json:"open"`    // open or pending
+	Pending     int `json:"pending"` // of which waiting on the customer
+	Unowned     int `json:"unowned"` // not closed and without an owner on the roster: must be 0
+	AckOverdue  int `json:"ack_overdue"`
+	SLABreached int `json:"sla_breached"`
 	// SLAAtRisk counts open tickets past 80% of the time to an SLA target
 	// they have not met, not yet breached.
 	SLAAtRisk int `json:"sla_at_risk"`
 	// Teams breaks the counts down by team.
-	Teams map[string]TeamCounts `json:"teams"`
-	ByOwner     map[string]int `json:"by_owner"`
-	ByChannel   map[string]int `json:"by_channel"`
-	ByTeam      map[string]int `json:"by_team"`
+	Teams     map[string]TeamCounts `json:"teams"`
+	ByOwner   map[string]int        `json:"by_owner"`
+	ByChannel map[string]int        `json:"by_channel"`
+	ByTeam    map[string]int        `json:"by_team"`
 }
 
 // TeamCounts are one team's figures in a Summary.
