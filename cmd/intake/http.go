@@ -36,7 +36,7 @@ func newMux(svc *ownership.Service, chans *channelSet, tokens []api.Token, secur
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": "channel " + ch + " is not enabled on this server"})
 		})
 	}
-	dashboard.Register(mux, svc, dashboard.Options{Auth: api.NewSessions(tokens, svc.Router(), secureCookies, nil), Logger: logger})
+	dashboard.Register(mux, svc, dashboard.Options{Auth: api.NewSessions(tokens, svc.Router(), secureCookies, nil), Secure: secureCookies, Logger: logger})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such path: " + r.Method + " " + r.URL.Path})
 	})

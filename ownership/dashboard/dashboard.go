@@ -1,7 +1,19 @@
-// Package dashboard serves the manager's overview at "/": server-rendered
-// HTML (html/template escapes every customer-supplied string), no
-// JavaScript, refreshed by a meta refresh. With API tokens configured,
-// managers sign in with their token and get a session cookie.
+// Package dashboard serves the web dashboard at "/": the manager's
+// overview, the ticket list and ticket pages with the rep actions, the
+// roster and the dead letters of the outbox.
+//
+// Pages are server-rendered with html/template, which escapes every
+// customer-supplied string; nothing here ever marks customer data as
+// trusted HTML. No JavaScript is served or needed (the Content-Security-
+// Policy forbids scripts outright), read-only pages refresh themselves with
+// a meta refresh, and every form posts, then redirects back with a flash
+// message (post/redirect/get).
+//
+// People sign in with an API token or, when Options.Users are configured, a
+// user name and bcrypt password; either way they get a session cookie, and
+// every form carries a CSRF token bound to that session. Managers see every
+// page; techs see tickets and the roster and may use the forms the Service
+// allows them (its error text is shown when it refuses).
 package dashboard
 
 import (
@@ -9,21 +21,17 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/intakehq/intake/ownership"
+	"github.com/intakehq/intake/routing"
 )
 
-//go:embed templates/*.html
-var templates embed.FS
-
-var pages = template.Must(template.New("").Funcs(template.FuncMap{
-	"age": func(t time.Time, now time.Time) string { return now.Sub(t).Round(time.Minute).String() },
-}).ParseFS(templates, "templates/*.html"))
+//go:embed templates/*.html static/dashboard.css
+var files embed.FS
 
 // Auth is what the dashboard needs to know who is asking and to sign them
-// in and out (api.Sessions implements it).
+// in and out with a token (api.Sessions implements it).
 type Auth interface {
 	Open() bool
 	Actor(r *http.Request) (ownership.Actor, bool)
@@ -31,143 +39,144 @@ type Auth interface {
 	Logout(w http.ResponseWriter)
 }
 
+// User is a person who signs in with a name and password instead of a
+// token.
+type User struct {
+	Name string
+	// PasswordHash is the bcrypt hash of the password
+	// (golang.org/x/crypto/bcrypt, e.g. `htpasswd -nbB name password`).
+	PasswordHash string
+	Role         routing.Role
+	Rep          string // the rep the user acts as; "" means Name
+}
+
 // Options configure the dashboard.
 type Options struct {
-	Auth   Auth
+	Auth  Auth
+	Users []User
+	// Secure marks the dashboard's own cookies Secure (set it when the
+	// dashboard is reached over HTTPS; a TLS request marks them anyway).
+	Secure bool
 	Logger *slog.Logger
 }
 
 type dashboard struct {
 	svc    *ownership.Service
 	auth   Auth
+	users  map[string]User
+	secure bool
 	logger *slog.Logger
+	pages  map[string]*template.Template
 }
 
-// Register adds the dashboard's routes to mux: GET /, GET and POST /login,
-// POST /logout.
+// Register adds the dashboard's routes to mux.
 func Register(mux *http.ServeMux, svc *ownership.Service, opts Options) {
-	d := &dashboard{svc: svc, auth: opts.Auth, logger: opts.Logger}
+	d := &dashboard{svc: svc, auth: opts.Auth, users: map[string]User{}, secure: opts.Secure, logger: opts.Logger, pages: parsePages()}
 	if d.logger == nil {
 		d.logger = slog.New(slog.DiscardHandler)
 	}
-	mux.Handle("GET /{$}", secure(http.HandlerFunc(d.overview)))
+	for _, u := range opts.Users {
+		d.users[u.Name] = u
+	}
+	get := func(pattern string, fn pageHandler) { mux.Handle("GET "+pattern, secure(d.signedIn(fn))) }
+	post := func(pattern string, fn formHandler) { mux.Handle("POST "+pattern, secure(d.form(fn))) }
+
+	get("/{$}", d.overview)
+	get("/tickets", d.tickets)
+	get("/tickets/{id}", d.ticket)
+	post("/tickets/{id}/reply", d.reply)
+	post("/tickets/{id}/note", d.note)
+	post("/tickets/{id}/assign", d.assign)
+	post("/tickets/{id}/accept", d.accept)
+	post("/tickets/{id}/ack", d.ack)
+	post("/tickets/{id}/status", d.status)
+	post("/tickets/{id}/time", d.logTime)
+	get("/roster", d.roster)
+	post("/roster/{rep}", d.setAvailability)
+	get("/outbox", d.outbox)
+	post("/outbox/retry", d.retry)
+
 	mux.Handle("GET /login", secure(http.HandlerFunc(d.loginForm)))
 	mux.Handle("POST /login", secure(http.HandlerFunc(d.login)))
 	mux.Handle("POST /logout", secure(http.HandlerFunc(d.logout)))
+	mux.Handle("GET /dashboard.css", secure(http.HandlerFunc(stylesheet)))
 }
 
-// secure sets the headers every dashboard page carries: no scripts, no
+// csp allows nothing but the dashboard's own stylesheet and images, and
+// forms posting back to it: no script, inline or not, can run.
+const csp = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// secure sets the headers every dashboard answer carries: no scripts, no
 // framing, no caching.
 func secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		w.Header().Set("X-Frame-Options", "DENY")
-		w.Header().Set("Referrer-Policy", "no-referrer")
-		w.Header().Set("Cache-Control", "no-store")
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
 		next.ServeHTTP(w, r)
 	})
 }
 
-func (d *dashboard) overview(w http.ResponseWriter, r *http.Request) {
-	a, ok := d.auth.Actor(r)
-	if !ok {
-		if d.auth.Open() {
-			http.Error(w, "the token-less dashboard answers only this machine", http.StatusForbidden)
-			return
-		}
-		d.render(w, http.StatusUnauthorized, "login.html", loginData{})
-		return
-	}
-	if !a.IsManager() {
-		http.Error(w, "the dashboard is for managers; "+a.ID+" has a tech token", http.StatusForbidden)
-		return
-	}
-	data, err := d.read(r, a)
-	if err != nil {
-		d.logger.Error("dashboard: cannot read the ledger", "err", err)
-		http.Error(w, "the ticket store is not available; this page retries in 30 seconds", http.StatusServiceUnavailable)
-		return
-	}
-	d.render(w, http.StatusOK, "overview.html", data)
+func stylesheet(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "max-age=300")
+	http.ServeFileFS(w, r, files, "static/dashboard.css")
 }
 
-type loginData struct {
-	Error string
-}
-
-func (d *dashboard) loginForm(w http.ResponseWriter, r *http.Request) {
-	d.render(w, http.StatusOK, "login.html", loginData{})
-}
-
-func (d *dashboard) login(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
-		http.Error(w, "cross-site sign-in refused", http.StatusForbidden)
-		return
+// parsePages parses each page together with the shared layout; every page
+// template defines "content" and is rendered through "layout".
+func parsePages() map[string]*template.Template {
+	base := template.Must(template.New("").Funcs(funcs).ParseFS(files, "templates/layout.html"))
+	out := map[string]*template.Template{}
+	for _, p := range []string{"login", "overview", "tickets", "ticket", "roster", "outbox", "error"} {
+		out[p] = template.Must(template.Must(base.Clone()).ParseFS(files, "templates/"+p+".html"))
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 4096)
-	secret := r.PostFormValue("token")
-	a, ok := d.auth.Login(w, r, secret)
-	if !ok || !a.IsManager() {
-		if ok {
-			d.auth.Logout(w)
-		}
-		d.logger.Warn("dashboard sign-in refused", "remote", r.RemoteAddr)
-		d.render(w, http.StatusUnauthorized, "login.html", loginData{Error: "That is not a manager token."})
-		return
-	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	return out
 }
 
-func (d *dashboard) logout(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
-		http.Error(w, "cross-site sign-out refused", http.StatusForbidden)
-		return
-	}
-	d.auth.Logout(w)
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+// view is what every page's layout needs, with the page's own data in Data.
+type view struct {
+	Title   string
+	Nav     string // the current section: overview, tickets, roster, outbox
+	Actor   ownership.Actor
+	SignOut bool // a session that can sign out
+	CSRF    string
+	Flash   *flash
+	Refresh bool // a read-only page that reloads itself
+	Now     time.Time
+	Data    any
 }
 
-// sameOrigin refuses form posts a browser sent from another site (the
-// session cookie is SameSite=Strict too; this covers old browsers).
-func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" || o == "null" {
-		return r.Header.Get("Sec-Fetch-Site") != "cross-site"
-	}
-	u, err := url.Parse(o)
-	return err == nil && u.Host == r.Host
-}
-
-func (d *dashboard) render(w http.ResponseWriter, code int, page string, data any) {
+func (d *dashboard) render(w http.ResponseWriter, code int, page string, v view) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
-	if err := pages.ExecuteTemplate(w, page, data); err != nil {
+	if err := d.pages[page].ExecuteTemplate(w, "layout", v); err != nil {
 		d.logger.Error("dashboard: render", "page", page, "err", err)
 	}
 }
 
-type overviewData struct {
-	Now      time.Time
-	Actor    ownership.Actor
-	SignedIn bool // a session that can sign out
-	Summary  ownership.Summary
-	Tickets  []ownership.Ticket
-	Reps     []ownership.RepView
+// fail answers with a plain-words error page.
+func (d *dashboard) fail(w http.ResponseWriter, s *session, code int, msg string) {
+	v := view{Title: http.StatusText(code), Data: msg}
+	if s != nil {
+		v.Actor, v.SignOut, v.CSRF, v.Flash = s.actor, s.signOut, s.csrf, s.flash
+	}
+	d.render(w, code, "error", v)
 }
 
-func (d *dashboard) read(r *http.Request, a ownership.Actor) (overviewData, error) {
-	ctx := r.Context()
-	out := overviewData{Now: d.svc.Now(), Actor: a, SignedIn: !d.auth.Open()}
-	var err error
-	if out.Summary, err = d.svc.Summary(ctx); err != nil {
-		return out, err
+// unavailable logs a store failure and says so in plain words.
+func (d *dashboard) unavailable(w http.ResponseWriter, s *session, what string, err error) {
+	d.logger.Error("dashboard: cannot read the ledger", "what", what, "err", err)
+	d.fail(w, s, http.StatusServiceUnavailable, "The ticket store did not answer while reading "+what+". Reload the page in a moment.")
+}
+
+// managersOnly refuses a tech, saying where to go instead.
+func (d *dashboard) managersOnly(w http.ResponseWriter, s *session, what string) bool {
+	if s.actor.IsManager() {
+		return true
 	}
-	p, err := d.svc.List(ctx, ownership.Filter{Statuses: []ownership.Status{ownership.StatusOpen, ownership.StatusPending}, Limit: 100})
-	if err != nil {
-		return out, err
-	}
-	out.Tickets = p.Tickets
-	out.Reps, err = d.svc.Reps(ctx)
-	return out, err
+	d.fail(w, s, http.StatusForbidden, what+" is for managers; "+s.actor.ID+" is signed in as a tech. Your tickets are under Tickets.")
+	return false
 }

@@ -7,9 +7,11 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/intakehq/intake/channels"
 	"github.com/intakehq/intake/ownership"
 	"github.com/intakehq/intake/ownership/api"
 	"github.com/intakehq/intake/ownership/dashboard"
@@ -21,12 +23,23 @@ import (
 const (
 	managerToken = "mgr-0123456789abcdef"
 	techToken    = "dana-0123456789abcdef"
+	leeToken     = "lee-0123456789abcdefg"
 )
 
 func newServer(t *testing.T, tokens []api.Token) (*ownershiptest.Fixture, *httptest.Server) {
-	f := ownershiptest.New(t)
+	return serve(t, dashboard.Options{}, tokens)
+}
+
+// serve starts the dashboard (and the API beside it, as cmd/intake does)
+// over a fixture whose outbox can send email, so replies queue.
+func serve(t *testing.T, opts dashboard.Options, tokens []api.Token) (*ownershiptest.Fixture, *httptest.Server) {
+	f := ownershiptest.NewWithOptions(t, func(o *ownership.Options) {
+		o.Outbound = map[channels.Kind]bool{channels.Email: true}
+	})
 	mux := http.NewServeMux()
-	dashboard.Register(mux, f.Service, dashboard.Options{Auth: api.NewSessions(tokens, f.Service.Router(), false, nil)})
+	opts.Auth = api.NewSessions(tokens, f.Service.Router(), false, nil)
+	dashboard.Register(mux, f.Service, opts)
+	api.Register(mux, f.Service, api.Options{Tokens: tokens})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return f, srv
@@ -35,6 +48,7 @@ func newServer(t *testing.T, tokens []api.Token) (*ownershiptest.Fixture, *httpt
 var tokens = []api.Token{
 	{Name: "maria", Secret: managerToken, Role: routing.RoleManager},
 	{Name: "dana", Secret: techToken, Role: routing.RoleTech, Rep: "dana"},
+	{Name: "lee", Secret: leeToken, Role: routing.RoleTech, Rep: "lee"},
 }
 
 func client() *http.Client {
@@ -53,6 +67,64 @@ func (r reader) read(resp *http.Response, err error) (int, string) {
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return resp.StatusCode, string(b)
+}
+
+var csrfField = regexp.MustCompile(`name="csrf" value="([^"]*)"`)
+
+// csrfOf returns the CSRF token of the first form on a page.
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(page)
+	require.NotNil(t, m, "the page has a form with a CSRF token")
+	return m[1]
+}
+
+// browser is a client with a cookie jar, as a person's browser would be.
+type browser struct {
+	t    *testing.T
+	c    *http.Client
+	base string
+}
+
+func newBrowser(t *testing.T, srv *httptest.Server) *browser {
+	return &browser{t: t, c: client(), base: srv.URL}
+}
+
+func (b *browser) get(path string) (int, string) {
+	b.t.Helper()
+	return reader{b.t}.read(b.c.Get(b.base + path))
+}
+
+func (b *browser) post(path string, v url.Values) (int, string) {
+	b.t.Helper()
+	return reader{b.t}.read(b.c.PostForm(b.base+path, v))
+}
+
+// submit fills in a form the way a browser does: it loads page, takes the
+// form's CSRF token and posts v to action.
+func (b *browser) submit(page, action string, v url.Values) (int, string) {
+	b.t.Helper()
+	_, body := b.get(page)
+	w := url.Values{"csrf": {csrfOf(b.t, body)}}
+	for k, vs := range v {
+		w[k] = vs
+	}
+	return b.post(action, w)
+}
+
+// signOut signs out through the form and checks the session ended.
+func (b *browser) signOut() {
+	b.t.Helper()
+	code, _ := b.submit("/", "/logout", nil)
+	require.Equal(b.t, 200, code)
+	code, _ = b.get("/")
+	require.Equal(b.t, 401, code, "signed out")
+}
+
+// signIn signs in with a token through the form.
+func (b *browser) signIn(token string) (int, string) {
+	b.t.Helper()
+	return b.submit("/login", "/login", url.Values{"token": {token}})
 }
 
 func TestOverviewEscapesCustomerText(t *testing.T) {
@@ -75,31 +147,50 @@ func TestOverviewEscapesCustomerText(t *testing.T) {
 
 func TestSignInWithManagerToken(t *testing.T) {
 	_, srv := newServer(t, tokens)
-	c := client()
-	code, body := reader{t}.read(c.Get(srv.URL + "/"))
+	b := newBrowser(t, srv)
+	code, body := b.get("/")
 	require.Equal(t, 401, code)
 	require.Contains(t, body, `action="/login"`)
 
-	code, body = reader{t}.read(c.PostForm(srv.URL+"/login", url.Values{"token": {"wrong-wrong-wrong-wrong"}}))
+	code, body = b.signIn("wrong-wrong-wrong-wrong")
 	require.Equal(t, 401, code)
-	require.Contains(t, body, "not a manager token")
+	require.Contains(t, body, "is not right")
 
-	code, _ = reader{t}.read(c.PostForm(srv.URL+"/login", url.Values{"token": {techToken}}))
-	require.Equal(t, 401, code, "a tech token does not open the dashboard")
+	code, body = b.post("/login", url.Values{"token": {managerToken}})
+	require.Equal(t, 403, code, "a sign-in without the form's CSRF token is refused")
+	require.Contains(t, body, "expired")
 
-	code, body = reader{t}.read(c.PostForm(srv.URL+"/login", url.Values{"token": {managerToken}}))
+	code, body = b.signIn(managerToken)
 	require.Equal(t, 200, code, "redirected to the overview")
 	require.Contains(t, body, `id="unowned"`)
 	require.Contains(t, body, "Signed in as maria")
 	u, _ := url.Parse(srv.URL)
-	cookies := c.Jar.Cookies(u)
-	require.Len(t, cookies, 1)
-	require.NotContains(t, cookies[0].Value, managerToken, "the cookie is not the token")
+	var session *http.Cookie
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name == api.SessionCookie {
+			session = c
+		}
+	}
+	require.NotNil(t, session)
+	require.NotContains(t, session.Value, managerToken, "the cookie is not the token")
 
-	code, _ = reader{t}.read(c.PostForm(srv.URL+"/logout", nil))
+	code, _ = b.post("/logout", nil)
+	require.Equal(t, 403, code, "signing out needs the CSRF token too")
+	b.signOut()
+}
+
+// A tech signs in to their own tickets; the overview stays for managers.
+func TestSignInAsTech(t *testing.T) {
+	_, srv := newServer(t, tokens)
+	b := newBrowser(t, srv)
+	code, body := b.signIn(techToken)
 	require.Equal(t, 200, code)
-	code, _ = reader{t}.read(c.Get(srv.URL + "/"))
-	require.Equal(t, 401, code, "signed out")
+	require.Contains(t, body, "<h1>Tickets</h1>")
+	require.Contains(t, body, `<option value="dana" selected>`, "landed on dana's tickets")
+	require.NotContains(t, body, `href="/outbox"`, "no manager pages in the menu")
+	code, body = b.get("/")
+	require.Equal(t, 403, code)
+	require.Contains(t, body, "is for managers")
 }
 
 func TestForgedAndCrossSiteSessions(t *testing.T) {
@@ -120,3 +211,8 @@ func TestForgedAndCrossSiteSessions(t *testing.T) {
 	code, _ = reader{t}.read(http.DefaultClient.Do(req))
 	require.Equal(t, 403, code, "the dashboard is for managers")
 }
+
+var (
+	ticketLink = regexp.MustCompile(`<td><a href="/tickets/(T-\d+)">`)
+	nextLink   = regexp.MustCompile(`<a href="([^"]*)" rel="next">`)
+)
