@@ -53,11 +53,7 @@ func (d *dashboard) overview(w http.ResponseWriter, r *http.Request, s *session)
 		d.unavailable(w, s, "the open tickets", err)
 		return
 	}
-	for _, t := range p.Tickets {
-		if slaAtRisk(t, now) {
-			data.AtRisk++
-		}
-	}
+	data.AtRisk = data.Summary.SLAAtRisk
 	data.Newest = p.Tickets[:min(len(p.Tickets), 15)]
 	data.ByChannel, data.ByTeam = sorted(data.Summary.ByChannel), sorted(data.Summary.ByTeam)
 	days, truncated, err := d.volume(ctx, now)
@@ -68,20 +64,6 @@ func (d *dashboard) overview(w http.ResponseWriter, r *http.Request, s *session)
 	data.Volume = volumeChart(days, now, truncated)
 	d.render(w, http.StatusOK, "overview", view{Title: "Overview", Nav: "overview", Actor: s.actor, SignOut: s.signOut,
 		CSRF: s.csrf, Flash: s.flash, Refresh: true, Now: now, Data: data})
-}
-
-// slaAtRisk: an SLA clock of an open ticket has run 80% of its window
-// (from creation to due) and is not yet past due. Wall-clock time: for
-// business-hours plans it is an early warning, not a verdict.
-func slaAtRisk(t ownership.Ticket, now time.Time) bool {
-	risky := func(due *time.Time, done *time.Time) bool {
-		if due == nil || done != nil || now.After(*due) {
-			return false
-		}
-		window := due.Sub(t.CreatedAt)
-		return window > 0 && now.Sub(t.CreatedAt) >= window*8/10
-	}
-	return t.Status.Active() && (risky(t.FirstResponseDue, t.FirstResponseAt) || risky(t.ResolutionDue, t.ResolvedAt))
 }
 
 func sorted(m map[string]int) []count {
