@@ -77,15 +77,7 @@ func (a *App) button(ctx context.Context, actor ownership.Actor, cb slackapi.Int
 	case ActionAck:
 		_, err = a.svc.Ack(ctx, actor, id, nil)
 	case ActionTake:
-		var t ownership.Ticket
-		if t, err = a.svc.Ticket(ctx, id); err == nil {
-			if shownOwner != "" && t.Owner != shownOwner {
-				err = &ownership.ConflictError{Current: t}
-			} else {
-				v := t.Version
-				_, err = a.svc.Take(ctx, actor, id, &v)
-			}
-		}
+		err = a.takeIfStill(ctx, actor, id, shownOwner)
 	case ActionResolve:
 		_, err = a.svc.SetStatus(ctx, actor, id, ownership.StatusResolved, "resolved from Slack", nil)
 	case ActionReopen:
@@ -105,6 +97,26 @@ func (a *App) button(ctx context.Context, actor ownership.Actor, cb slackapi.Int
 		return nil
 	}
 	return err
+}
+
+// takeIfStill takes ticket id for actor only while shownOwner still owns
+// it. Changes that leave the owner alone (a note, a delivery report) move
+// the version too, so a conflict is re-checked rather than reported.
+func (a *App) takeIfStill(ctx context.Context, actor ownership.Actor, id, shownOwner string) error {
+	for attempt := 0; ; attempt++ {
+		t, err := a.svc.Ticket(ctx, id)
+		if err != nil {
+			return err
+		}
+		if shownOwner != "" && t.Owner != shownOwner {
+			return &ownership.ConflictError{Current: t}
+		}
+		v := t.Version
+		_, err = a.svc.Take(ctx, actor, id, &v)
+		if !errors.Is(err, ownership.ErrConflict) || attempt == 5 {
+			return err
+		}
+	}
 }
 
 // sendToCustomer sends a thread message to the ticket's customer: the

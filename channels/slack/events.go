@@ -69,7 +69,7 @@ func (a *App) handleEventsPayload(ctx context.Context, body []byte) (string, int
 // handleMessage routes one message event: a thread reply on a ticket's
 // post, or a customer writing to the app.
 func (a *App) handleMessage(ctx context.Context, ev messageEvent) error {
-	if ev.Type != "message" || ev.User == "" || ev.BotID != "" || ev.User == a.botUser {
+	if bot := a.botUser.Load(); ev.Type != "message" || ev.User == "" || ev.BotID != "" || (bot != nil && ev.User == *bot) {
 		return nil // not a person's message, or our own (no loops)
 	}
 	switch ev.Subtype {
@@ -151,10 +151,10 @@ func (a *App) decide(text string, isRep bool) (bool, string) {
 		}
 		return isRep && text != "", text
 	}
-	if rest, ok := cutPrefixFold(text, a.cfg.ReplyPrefix); ok {
-		return isRep && rest != "", rest
+	if rest, ok := cutPrefixFold(text, a.cfg.ReplyPrefix); ok && isRep && rest != "" {
+		return true, rest
 	}
-	return false, text
+	return false, text // a note, as written
 }
 
 func cutPrefixFold(s, prefix string) (string, bool) {

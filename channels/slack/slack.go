@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	slackapi "github.com/slack-go/slack"
@@ -66,8 +67,9 @@ type App struct {
 	bySlack   map[string]Rep // Slack user id -> rep
 	byID      map[string]Rep
 	customers map[string]bool
-	botUser   string // the app's own user id, from auth.test
-	botID     string
+	// botUser is the app's own user id, learnt from auth.test by Start
+	// while requests may already be served.
+	botUser atomic.Pointer[string]
 }
 
 // Bind gives the adapter the ledger, which is built after the channels

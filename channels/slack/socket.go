@@ -18,7 +18,7 @@ func (a *App) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("slack auth.test: %w", err)
 	}
-	a.botUser, a.botID = res.UserID, res.BotID
+	a.botUser.Store(&res.UserID)
 	a.logger.Info("slack connected", "team", res.TeamID, "bot_user", res.UserID)
 	return nil
 }

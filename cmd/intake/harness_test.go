@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,4 +148,19 @@ func listTickets(t *testing.T, c *apiClient) []ownership.Ticket {
 	_, err := c.do(context.Background(), "GET", "/api/v1/tickets?limit=1000", nil, &l)
 	require.NoError(t, err)
 	return l.Tickets
+}
+
+// postBody POSTs body to url with headers and returns the status and body.
+func postBody(t *testing.T, url, body string, headers map[string]string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	require.NoError(t, err)
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -41,16 +39,17 @@ reps:
 teams:
   - {id: helpdesk, members: [dana, lee], fallback: maria}
 channels:
-  twilio:
-    account_sid: %s
-    auth_token: %s
-    number: "+15557771000"
-    api_url: %s
-`, publicURL, twiliotest.AccountSID, twiliotest.AuthToken, tw.URL())
+%s`, publicURL, twilioSection(tw))
 	path := filepath.Join(t.TempDir(), "intake.yaml")
 	require.NoError(t, writeFile(path, cfg))
 	srv := startServer(t, serveFlags{config: path, store: store})
 	return &twilioEnv{srv: srv, twilio: tw, api: newAPIClient(srv.url, "", 4)}
+}
+
+// twilioSection is the channels.twilio config of a stand-in.
+func twilioSection(tw *twiliotest.Server) string {
+	return fmt.Sprintf("  twilio:\n    account_sid: %s\n    auth_token: %s\n    number: \"+15557771000\"\n    api_url: %s\n",
+		twiliotest.AccountSID, twiliotest.AuthToken, tw.URL())
 }
 
 // post sends a webhook signed as Twilio signs it for publicURL+path; sig
@@ -60,15 +59,7 @@ func (e *twilioEnv) post(t *testing.T, path string, form url.Values, sig string)
 	if sig == "" {
 		sig = twiliotest.Signature(twiliotest.AuthToken, publicURL+path, form)
 	}
-	req, err := http.NewRequest("POST", e.srv.url+path, strings.NewReader(form.Encode()))
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", sig)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return postBody(t, e.srv.url+path, form.Encode(), map[string]string{"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": sig})
 }
 
 func smsForm(sid, from, body string) url.Values {
