@@ -521,3 +521,48 @@ func TestSlackBurstHonoursRateLimit(t *testing.T) {
 func redisOrSQLite(t *testing.T) string {
 	return backends()[1].url(t)
 }
+
+// Must-show: with an app token the same flow runs over Socket Mode (a
+// local websocket speaking Slack's envelopes): events, buttons and /ticket
+// are handled and acknowledged, without any public URL.
+func TestSlackSocketMode(t *testing.T) {
+	e := newSlackEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "intake.db"), "    app_token: "+slacktest.AppToken+"\n")
+	e.slack.WaitSocket(t, 10*time.Second)
+
+	raw := func(v any) json.RawMessage { b, _ := json.Marshal(v); return b }
+	env := e.slack.SocketSend(t, "events_api", json.RawMessage(slacktest.EventCallback("EvS1",
+		slacktest.MessageEvent("D0CUST", "U0CUSTOMER", "Laptop will not charge", "1800000200.000100", ""))))
+	e.slack.WaitAck(t, env, 10*time.Second)
+	tks := listTickets(t, e.api)
+	require.Len(t, tks, 1, "a DM over the socket opened a ticket")
+	id := tks[0].ID
+	post := e.triagePost(t, id)
+	e.settle(t)
+
+	env = e.slack.SocketSend(t, "events_api", json.RawMessage(slacktest.EventCallback("EvS2",
+		threadMsg(triageChan, slackDana, "!reply Try another charger", "1800000201.000100", post.TS))))
+	e.slack.WaitAck(t, env, 10*time.Second)
+	e.settle(t)
+	var dm []string
+	for _, m := range e.slack.Messages("D0CUST") {
+		dm = append(dm, m.Text)
+	}
+	require.Contains(t, dm, "Try another charger")
+
+	tk, _ := fetchTicket(t, e.api, id)
+	owner := map[string]string{"dana": slackDana, "lee": slackLee}[tk.Owner]
+	form := slacktest.BlockAction(owner, triageChan, post.TS, "ticket_ack", id+"|"+tk.Owner, "trigS")
+	env = e.slack.SocketSend(t, "interactive", json.RawMessage(form.Get("payload")))
+	e.slack.WaitAck(t, env, 10*time.Second)
+	tk, _ = fetchTicket(t, e.api, id)
+	require.NotNil(t, tk.AckedAt, "the Ack button over the socket")
+
+	cmd := map[string]string{}
+	for k, v := range slacktest.SlashCommand(owner, triageChan, "mine", "trigC") {
+		cmd[k] = v[0]
+	}
+	env = e.slack.SocketSend(t, "slash_commands", raw(cmd))
+	ack := e.slack.WaitAck(t, env, 10*time.Second)
+	require.Contains(t, string(ack), id, "the /ticket answer rides on the ack")
+	require.Contains(t, string(ack), "ephemeral")
+}
