@@ -52,6 +52,8 @@ type Config struct {
 	Routes   Routes   `yaml:"routing" json:"routing"`
 	SLA      SLA      `yaml:"sla" json:"sla"`
 	Channels Channels `yaml:"channels" json:"channels"`
+	// Dashboard configures sign-in to the web dashboard besides tokens.
+	Dashboard Dashboard `yaml:"dashboard,omitempty" json:"dashboard,omitempty"`
 
 	src *source // where each value was written; nil for a Config built in code
 }
@@ -260,6 +262,19 @@ type PlanSLA struct {
 	BusinessHours bool    `yaml:"business_hours" json:"business_hours"`
 	FirstResponse Targets `yaml:"first_response" json:"first_response"`
 	Resolution    Targets `yaml:"resolution" json:"resolution"`
+}
+
+// Dashboard configures the web dashboard.
+type Dashboard struct {
+	Users []DashboardUser `yaml:"users,omitempty" json:"users,omitempty"`
+}
+
+// DashboardUser signs in to the dashboard with a password. The role is the
+// rep's.
+type DashboardUser struct {
+	Name         string `yaml:"name" json:"name"`
+	PasswordHash Secret `yaml:"password_hash" json:"password_hash"` // bcrypt, e.g. htpasswd -nbB name password
+	Rep          string `yaml:"rep" json:"rep"`
 }
 
 // Channels configures the channel adapters. A nil section means the

@@ -155,6 +155,11 @@ func TestBadConfigs(t *testing.T) {
 		"bad-timezone.yaml": {
 			`bad-timezone.yaml:5: reps[0].timezone: unknown time zone "America/Springfield"`,
 		},
+		"bad-dashboard.yaml": {
+			`bad-dashboard.yaml:7: dashboard.users[0].password_hash: want a bcrypt hash ($2b$…, e.g. from htpasswd -nbB name password), never the password itself`,
+			`bad-dashboard.yaml:8: dashboard.users[1].name: "maria" appears twice`,
+			`bad-dashboard.yaml:8: dashboard.users[1].rep: rep "ghost" is not in reps`,
+		},
 		"bad-email-folders.yaml": {
 			`bad-email-folders.yaml:9: channels.email.imap.processed: "inbox" is the mailbox read; name another folder or leave it out`,
 			`bad-email-folders.yaml:10: channels.email.imap.poll_interval: 100ms: want between 1s and 1h`,
@@ -463,7 +468,7 @@ func FuzzParse(f *testing.F) {
 // TestShapeErrors covers documents whose shape, not content, is wrong.
 func TestShapeErrors(t *testing.T) {
 	tests := []struct{ doc, want string }{
-		{"- 1\n- 2\n", "x.yaml:1: want a mapping of keys (listen, public_url, store, api, reps, teams, orgs, contacts, routing, sla, channels), got a list"},
+		{"- 1\n- 2\n", "x.yaml:1: want a mapping of keys (listen, public_url, store, api, reps, teams, orgs, contacts, routing, sla, channels, dashboard), got a list"},
 		{"listen: [1, 2]\n", "x.yaml:1: listen: want a string, got a list"},
 		{"routing: 5\n", `x.yaml:1: routing: want a mapping of keys (business_hours, default_team, rules), got "5"`},
 		{"routing:\n  rules: {a: 1}\n", "x.yaml:2: routing.rules: want a list, got a mapping"},

@@ -43,6 +43,7 @@ func (c *Config) Validate() error {
 	v.orgsAndContacts()
 	v.routes()
 	v.channels()
+	v.dashboard()
 	v.holidays()
 	if len(v.list.errs) == 0 {
 		v.router()
@@ -60,6 +61,25 @@ type validator struct {
 }
 
 func (v *validator) addf(path, format string, args ...any) { v.list.addf(path, format, args...) }
+
+func (v *validator) dashboard() {
+	seen := map[string]bool{}
+	for i, u := range v.c.Dashboard.Users {
+		p := fmt.Sprintf("dashboard.users[%d]", i)
+		if u.Name == "" {
+			v.addf(p+".name", "required")
+		} else if seen[u.Name] {
+			v.addf(p+".name", "%q appears twice", u.Name)
+		}
+		seen[u.Name] = true
+		if h := u.PasswordHash.Value(); !strings.HasPrefix(h, "$2a$") && !strings.HasPrefix(h, "$2b$") && !strings.HasPrefix(h, "$2y$") {
+			v.addf(p+".password_hash", "want a bcrypt hash ($2b$…, e.g. from htpasswd -nbB name password), never the password itself")
+		}
+		if _, ok := v.reps[u.Rep]; !ok {
+			v.addf(p+".rep", "rep %q is not in reps", u.Rep)
+		}
+	}
+}
 
 // index records ids, and reports bad and repeated ones.
 func (v *validator) index() {

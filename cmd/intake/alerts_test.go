@@ -12,7 +12,7 @@ import (
 // The example alert rules parse and every metric they read is one intake
 // serves, so a renamed gauge cannot silently disarm an alert.
 func TestPrometheusAlertRulesUseServedMetrics(t *testing.T) {
-	raw, err := os.ReadFile("../../configs/prometheus-alerts.yaml")
+	raw, err := os.ReadFile("../../configs/prometheus/alerts.yaml")
 	require.NoError(t, err)
 	var rules struct {
 		Groups []struct {

@@ -18,7 +18,7 @@ import (
 // newMux wires every HTTP path of DESIGN §5.
 // secureCookies says the dashboard is reached over HTTPS, so its session
 // cookie is marked Secure.
-func newMux(svc *ownership.Service, chans *channelSet, tokens []api.Token, secureCookies bool, reg *prometheus.Registry, logger *slog.Logger) http.Handler {
+func newMux(svc *ownership.Service, chans *channelSet, tokens []api.Token, users []dashboard.User, secureCookies bool, reg *prometheus.Registry, logger *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	reg.MustRegister(newLedgerCollector(svc, logger))
 	api.Register(mux, svc, api.Options{Tokens: tokens, Logger: logger})
@@ -36,7 +36,7 @@ func newMux(svc *ownership.Service, chans *channelSet, tokens []api.Token, secur
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": "channel " + ch + " is not enabled on this server"})
 		})
 	}
-	dashboard.Register(mux, svc, dashboard.Options{Auth: api.NewSessions(tokens, svc.Router(), secureCookies, nil), Secure: secureCookies, Logger: logger})
+	dashboard.Register(mux, svc, dashboard.Options{Auth: api.NewSessions(tokens, svc.Router(), secureCookies, nil), Secure: secureCookies, Logger: logger, Users: users})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such path: " + r.Method + " " + r.URL.Path})
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/intakehq/intake/configs"
 	"github.com/intakehq/intake/ownership"
 	"github.com/intakehq/intake/ownership/api"
+	"github.com/intakehq/intake/ownership/dashboard"
 	"github.com/intakehq/intake/routing"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -113,7 +114,7 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 	}
 
 	srv := &http.Server{
-		Handler:           newMux(svc, chans, w.tokens, strings.HasPrefix(cfg.PublicURL, "https://"), reg, logger),
+		Handler:           newMux(svc, chans, w.tokens, dashboardUsers(cfg), strings.HasPrefix(cfg.PublicURL, "https://"), reg, logger),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -296,4 +297,18 @@ func sweep(ctx context.Context, svc *ownership.Service, lease *ownership.LeaseKe
 			}
 		}
 	}
+}
+
+// dashboardUsers are the configured password sign-ins, each acting as its
+// rep with the rep's role.
+func dashboardUsers(cfg *configs.Config) []dashboard.User {
+	roles := map[string]routing.Role{}
+	for _, r := range cfg.Reps {
+		roles[r.ID] = r.Role
+	}
+	var out []dashboard.User
+	for _, u := range cfg.Dashboard.Users {
+		out = append(out, dashboard.User{Name: u.Name, PasswordHash: u.PasswordHash.Value(), Role: roles[u.Rep], Rep: u.Rep})
+	}
+	return out
 }
