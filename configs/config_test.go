@@ -155,6 +155,10 @@ func TestBadConfigs(t *testing.T) {
 		"bad-timezone.yaml": {
 			`bad-timezone.yaml:5: reps[0].timezone: unknown time zone "America/Springfield"`,
 		},
+		"bad-slack-channels.yaml": {
+			`bad-slack-channels.yaml:6: channels.slack.customer_channels[0]: "C0TRIAGE" is the triage channel; customers must not write where reps talk`,
+			`bad-slack-channels.yaml:6: channels.slack.customer_channels[1]: "#acme": want a channel id such as C0456ACME`,
+		},
 		"bad-dashboard.yaml": {
 			`bad-dashboard.yaml:7: dashboard.users[0].password_hash: want a bcrypt hash ($2b$…, e.g. from htpasswd -nbB name password), never the password itself`,
 			`bad-dashboard.yaml:8: dashboard.users[1].name: "maria" appears twice`,

@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"fmt"
 	"net"
 	"net/mail"
 	"strings"
@@ -104,6 +105,14 @@ func (v *validator) slack(p string, s *Slack) {
 	case "", ReplyExplicit, ReplyThread:
 	default:
 		v.addf(p+".reply_mode", "%s", want(string(s.ReplyMode), ReplyExplicit, ReplyThread))
+	}
+	for i, c := range s.CustomerChannels {
+		switch {
+		case c == "" || (c[0] != 'C' && c[0] != 'G'):
+			v.addf(fmt.Sprintf("%s.customer_channels[%d]", p, i), "%q: want a channel id such as C0456ACME", c)
+		case c == s.Channel:
+			v.addf(fmt.Sprintf("%s.customer_channels[%d]", p, i), "%q is the triage channel; customers must not write where reps talk", c)
+		}
 	}
 	if s.ReplyPrefix != "" && s.ReplyPrefix == s.NotePrefix {
 		v.addf(p+".note_prefix", "same as reply_prefix %q: the two must differ", s.ReplyPrefix)
