@@ -363,4 +363,7 @@ type Slack struct {
 	// CustomerChannels are shared (Slack Connect) channels where customers
 	// write; their messages open or join tickets, like DMs to the app.
 	CustomerChannels []string `yaml:"customer_channels,omitempty" json:"customer_channels,omitempty"`
+	// AlertChannel gets every manager alert (escalations, breached SLAs)
+	// besides the managers' own DMs.
+	AlertChannel string `yaml:"alert_channel,omitempty" json:"alert_channel,omitempty"`
 }

@@ -114,6 +114,9 @@ func (v *validator) slack(p string, s *Slack) {
 			v.addf(fmt.Sprintf("%s.customer_channels[%d]", p, i), "%q is the triage channel; customers must not write where reps talk", c)
 		}
 	}
+	if c := s.AlertChannel; c != "" && c[0] != 'C' && c[0] != 'G' {
+		v.addf(p+".alert_channel", "%q: want a channel id such as C0789ALERTS", c)
+	}
 	if s.ReplyPrefix != "" && s.ReplyPrefix == s.NotePrefix {
 		v.addf(p+".note_prefix", "same as reply_prefix %q: the two must differ", s.ReplyPrefix)
 	}

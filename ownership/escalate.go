@@ -149,6 +149,10 @@ func (s *Service) managerAlerts(ticket, key, text string, now time.Time) []Outbo
 			items = append(items, it)
 		}
 	}
+	if s.alertChannel != "" && s.out[channels.Slack] {
+		items = append(items, OutboxItem{ID: "alert:" + key + ":channel", TicketID: ticket, Channel: string(channels.Slack),
+			To: s.alertChannel, Body: text, Purpose: "alert", NextAt: now, CreatedAt: now, UpdatedAt: now})
+	}
 	if len(items) == 0 {
 		s.logger.Warn("manager alert has no channel to go out on", "ticket", ticket, "alert", text)
 	}

@@ -186,3 +186,26 @@ func TestSLAClockInBusinessHours(t *testing.T) {
 	require.NotNil(t, tk.FirstResponseDue)
 	require.Equal(t, time.Date(2026, 3, 9, 8, 55, 0, 0, ny), tk.FirstResponseDue.In(ny))
 }
+
+// With an alert channel, every manager alert also goes there.
+func TestEscalationAlertsTheAlertChannel(t *testing.T) {
+	f := ownershiptest.NewWithOptions(t, func(o *ownership.Options) {
+		o.Outbound = map[channels.Kind]bool{channels.SMS: true, channels.Slack: true}
+		o.AlertChannel = "C0ALERTS"
+	})
+	ctx := context.Background()
+	tk := urgentTicket(t, f)
+	f.Clock.Add(16 * time.Minute)
+	n, err := f.Service.Escalate(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	var toChannel []ownership.OutboxItem
+	for _, it := range outbox(t, f) {
+		if it.Purpose == "alert" && it.To == "C0ALERTS" {
+			toChannel = append(toChannel, it)
+		}
+	}
+	require.Len(t, toChannel, 1)
+	require.Equal(t, "slack", toChannel[0].Channel)
+	require.Contains(t, toChannel[0].Body, "Escalation 1 on "+tk.ID)
+}

@@ -87,6 +87,9 @@ type Options struct {
 	// AckTemplate is the customer auto-acknowledgement; {{ticket}} and
 	// {{owner}} (the owner's first name) are filled in.
 	AckTemplate string
+	// AlertChannel, when set, is a Slack channel that gets every manager
+	// alert too (escalations, stuck tickets, breached SLAs).
+	AlertChannel string
 }
 
 // RepContact is how to reach a rep.
@@ -112,6 +115,8 @@ type Service struct {
 	reps   map[string]RepContact
 	out    map[channels.Kind]bool
 	ack    string
+	// alertChannel is the Slack channel for manager alerts ("" for none).
+	alertChannel string
 
 	// createMu serialises routing decisions in this process, so
 	// least_loaded sees the load the previous decision left. Across
@@ -130,17 +135,18 @@ func NewService(opts Options) (*Service, error) {
 		return nil, errors.New("ownership: a store and a router are required")
 	}
 	s := &Service{
-		store:  opts.Store,
-		router: opts.Router,
-		dir:    newDirectory(opts.Orgs, opts.Contacts),
-		avail:  opts.Availability,
-		policy: opts.Policy,
-		now:    opts.Now,
-		logger: opts.Logger,
-		m:      opts.Metrics,
-		reps:   opts.RepContacts,
-		out:    opts.Outbound,
-		ack:    opts.AckTemplate,
+		store:        opts.Store,
+		router:       opts.Router,
+		dir:          newDirectory(opts.Orgs, opts.Contacts),
+		avail:        opts.Availability,
+		policy:       opts.Policy,
+		now:          opts.Now,
+		logger:       opts.Logger,
+		m:            opts.Metrics,
+		reps:         opts.RepContacts,
+		out:          opts.Outbound,
+		ack:          opts.AckTemplate,
+		alertChannel: opts.AlertChannel,
 	}
 	if s.ack == "" {
 		s.ack = DefaultAckTemplate

@@ -86,7 +86,12 @@ func (a *App) send(ctx context.Context, o channels.Outbound) (string, error) {
 			err = nil
 		}
 		return "", err
-	case "notify":
+	case "notify", "alert":
+		if strings.HasPrefix(o.To, "C") || strings.HasPrefix(o.To, "G") {
+			// A channel (the managers' alert channel): post there.
+			_, ts, err := a.api.PostMessageContext(ctx, o.To, slackapi.MsgOptionText(Escape(o.Body), false))
+			return ts, err
+		}
 		ch, _, _, err := a.api.OpenConversationContext(ctx, &slackapi.OpenConversationParameters{Users: []string{o.To}})
 		if err != nil {
 			return "", fmt.Errorf("slack: open a DM with %s: %w", o.To, err)

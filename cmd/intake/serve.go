@@ -103,6 +103,9 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 	if cfg.Channels.Twilio != nil {
 		opts.AckTemplate = cfg.Channels.Twilio.AckTemplate
 	}
+	if cfg.Channels.Slack != nil {
+		opts.AlertChannel = cfg.Channels.Slack.AlertChannel
+	}
 	svc, err := ownership.NewService(opts)
 	if err != nil {
 		return err
