@@ -25,10 +25,13 @@ const realertEvery = 30 * time.Minute
 // first wins and stops the escalation.
 func (s *Service) Escalate(ctx context.Context) (int, error) {
 	now := s.now().UTC()
-	var due []Ticket
+	var due, breached []Ticket
 	if err := s.eachNotClosed(ctx, func(t Ticket) error {
 		if s.ackOverdue(t, now) {
 			due = append(due, t)
+		}
+		if t.Status.Active() && slaBreached(t, now) {
+			breached = append(breached, t)
 		}
 		return nil
 	}); err != nil {
@@ -58,7 +61,7 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 		}
 		moved++
 	}
-	return moved, s.alertBreaches(ctx, now)
+	return moved, s.alertBreaches(ctx, breached, now)
 }
 
 // escalateOne computes one escalation step of t; errNoChange when no one
@@ -118,17 +121,12 @@ func (s *Service) remind(ctx context.Context, t Ticket, now time.Time) error {
 
 // alertBreaches alerts managers about tickets past an SLA target, again
 // every realertEvery while they are.
-func (s *Service) alertBreaches(ctx context.Context, now time.Time) error {
+func (s *Service) alertBreaches(ctx context.Context, breached []Ticket, now time.Time) error {
 	bucket := strconv.FormatInt(now.Unix()/int64(realertEvery/time.Second), 10)
 	var items []OutboxItem
-	if err := s.eachNotClosed(ctx, func(t Ticket) error {
-		if t.Status.Active() && slaBreached(t, now) {
-			items = append(items, s.managerAlerts(t.ID, "sla:"+t.ID+":"+bucket,
-				fmt.Sprintf("SLA breached on %s (%s, owner %s): %s", t.ID, t.Priority, t.Owner, t.Subject), now)...)
-		}
-		return nil
-	}); err != nil {
-		return err
+	for _, t := range breached {
+		items = append(items, s.managerAlerts(t.ID, "sla:"+t.ID+":"+bucket,
+			fmt.Sprintf("SLA breached on %s (%s, owner %s): %s", t.ID, t.Priority, t.Owner, t.Subject), now)...)
 	}
 	if len(items) == 0 {
 		return nil

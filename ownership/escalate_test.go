@@ -209,3 +209,39 @@ func TestEscalationAlertsTheAlertChannel(t *testing.T) {
 	require.Equal(t, "slack", toChannel[0].Channel)
 	require.Contains(t, toChannel[0].Body, "Escalation 1 on "+tk.ID)
 }
+
+// A breached SLA alerts managers, again every 30 minutes while it lasts.
+func TestBreachedSLAReAlerts(t *testing.T) {
+	f := smsFixture(t)
+	ctx := context.Background()
+	tk, _, err := f.Service.CreateTicket(ctx, ownership.NewTicket{Subject: "Backup failed", Channel: "web",
+		Contact: ownership.Contact{Email: "pat@acme.test"}})
+	require.NoError(t, err)
+	require.NotNil(t, tk.FirstResponseDue, "acme is on the managed plan: 4h first response")
+	_, err = f.Service.Ack(ctx, ownership.Actor{ID: tk.Owner, Role: routing.RoleTech}, tk.ID, nil)
+	require.NoError(t, err)
+	breachAlerts := func() int {
+		n := 0
+		for _, it := range alertsTo(t, f, "+15551230001") {
+			if strings.Contains(it.Body, "SLA breached on "+tk.ID) {
+				n++
+			}
+		}
+		return n
+	}
+	f.Clock.Add(3 * time.Hour)
+	_, err = f.Service.Escalate(ctx)
+	require.NoError(t, err)
+	require.Zero(t, breachAlerts())
+	f.Clock.Add(61 * time.Minute)
+	_, err = f.Service.Escalate(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, breachAlerts())
+	_, err = f.Service.Escalate(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, breachAlerts(), "deduplicated within the half hour")
+	f.Clock.Add(31 * time.Minute)
+	_, err = f.Service.Escalate(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, breachAlerts(), "re-sent while it lasts")
+}

@@ -107,7 +107,7 @@ func (s *Service) replyRoute(ctx context.Context, t Ticket) (channels.Kind, stri
 		}
 		return channels.SMS, t.Contact.Phone, nil
 	}
-	return "", "", fmt.Errorf("%w: no outbound channel can reach the customer of %s (channel %s) yet", ErrState, t.ID, t.Channel)
+	return "", "", fmt.Errorf("%w: no configured channel can reach the customer of %s (channel %s)", ErrState, t.ID, t.Channel)
 }
 
 // RetryOutbox sends a dead-lettered message again: it becomes pending, due
