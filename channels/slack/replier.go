@@ -69,7 +69,7 @@ func (a *App) Send(ctx context.Context, o channels.Outbound) (string, error) {
 func (a *App) send(ctx context.Context, o channels.Outbound) (string, error) {
 	switch o.Purpose {
 	case ownership.PurposeTriage:
-		return a.postTriage(ctx, o.TicketID)
+		return a.postTriage(ctx, o.TicketID, o.Attempt)
 	case ownership.PurposeTriageUpdate:
 		return a.updateTriage(ctx, o.TicketID)
 	case ownership.PurposeMirror:
@@ -118,18 +118,34 @@ func (a *App) post(ctx context.Context, id string) (ownership.SlackPost, error) 
 }
 
 // postTriage posts ticket id to the triage channel and records where. A
-// ticket posted before (a retry after the post was recorded) is updated
-// instead, never posted twice.
-func (a *App) postTriage(ctx context.Context, id string) (string, error) {
+// ticket posted before is updated instead, never posted twice: when the
+// post was recorded, by the record; when Slack took the post but its
+// answer was lost (a timeout, a crash before recording), a retry finds the
+// post in the channel by its metadata, since chat.postMessage has no
+// idempotency key.
+func (a *App) postTriage(ctx context.Context, id string, attempt int) (string, error) {
 	if _, err := a.svc.SlackPostOf(ctx, id); err == nil {
 		return a.updateTriage(ctx, id)
+	}
+	if attempt > 1 {
+		found, err := a.findPost(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		if found.TS != "" {
+			if err := a.svc.SetSlackPost(ctx, id, found); err != nil {
+				return "", err
+			}
+			a.logger.Info("slack triage post found after a lost answer; not posting again", "ticket", id, "ts", found.TS)
+			return a.updateTriage(ctx, id)
+		}
 	}
 	text, blocks, err := a.card(ctx, id)
 	if err != nil {
 		return "", err
 	}
 	ch, ts, err := a.api.PostMessageContext(ctx, a.cfg.Channel, slackapi.MsgOptionText(text, false), slackapi.MsgOptionBlocks(blocks...),
-		slackapi.MsgOptionMetadata(slackapi.SlackMetadata{EventType: "intake_ticket", EventPayload: map[string]any{"ticket": id}}))
+		slackapi.MsgOptionMetadata(slackapi.SlackMetadata{EventType: postMetadataType, EventPayload: map[string]any{"ticket": id}}))
 	if err != nil {
 		return "", err
 	}
@@ -137,6 +153,26 @@ func (a *App) postTriage(ctx context.Context, id string) (string, error) {
 		return ts, err
 	}
 	return ts, nil
+}
+
+// postMetadataType marks triage posts, so a post whose answer was lost
+// can be found again.
+const postMetadataType = "intake_ticket"
+
+// findPost looks for ticket id's post among the triage channel's recent
+// messages; a zero SlackPost when it is not there.
+func (a *App) findPost(ctx context.Context, id string) (ownership.SlackPost, error) {
+	h, err := a.api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
+		ChannelID: a.cfg.Channel, Limit: 200, IncludeAllMetadata: true})
+	if err != nil {
+		return ownership.SlackPost{}, fmt.Errorf("slack: look for the post of %s: %w", id, err)
+	}
+	for _, m := range h.Messages {
+		if m.Metadata.EventType == postMetadataType && fmt.Sprint(m.Metadata.EventPayload["ticket"]) == id {
+			return ownership.SlackPost{Channel: a.cfg.Channel, TS: m.Timestamp}, nil
+		}
+	}
+	return ownership.SlackPost{}, nil
 }
 
 func (a *App) updateTriage(ctx context.Context, id string) (string, error) {

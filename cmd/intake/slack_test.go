@@ -566,3 +566,28 @@ func TestSlackSocketMode(t *testing.T) {
 	require.Contains(t, string(ack), id, "the /ticket answer rides on the ack")
 	require.Contains(t, string(ack), "ephemeral")
 }
+
+// Slack took the triage post but its answer was lost (a timeout): the
+// retry finds the post by its metadata and does not post it again.
+func TestSlackLostAnswerDoesNotRepost(t *testing.T) {
+	e := newSlackEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "intake.db"), "", func(s *slacktest.Server) {
+		s.LoseAnswers("chat.postMessage", 1)
+	})
+	id := e.sms(t, "SM1", customer, "Phones are down")
+	post := e.triagePost(t, id)
+	e.settle(t)
+	var top []slacktest.Message
+	for _, m := range e.slack.Messages(triageChan) {
+		if m.ThreadTS == "" {
+			top = append(top, m)
+		}
+	}
+	require.Len(t, top, 1, "one post, although its first answer was lost")
+	require.Equal(t, post.TS, top[0].TS)
+	require.Len(t, e.slack.Posted("conversations.history"), 1, "the retry looked before posting")
+	// The recorded post is the one found: thread replies still find the ticket.
+	code, _ := e.event(t, "EvL1", threadMsg(triageChan, slackDana, "checking the PBX", "1800000300.000100", post.TS))
+	require.Equal(t, 200, code)
+	_, evs := fetchTicket(t, e.api, id)
+	require.Equal(t, "checking the PBX", evs[len(evs)-1].Body)
+}

@@ -41,6 +41,7 @@ type Message struct {
 	ThreadTS string
 	Text     string
 	Blocks   json.RawMessage
+	Metadata json.RawMessage // as posted ("metadata"), null when none
 	Updates  int
 }
 
@@ -66,6 +67,7 @@ type Server struct {
 	views     []Call
 	limit     map[string]struct{ count, after int }
 	limited   int
+	lose      map[string]int // method -> calls to carry out but answer 500
 
 	// Socket Mode
 	sockets []*websocket.Conn
@@ -76,7 +78,7 @@ type Server struct {
 
 // New starts the stand-in on loopback; it stops when the test ends.
 func New(t testing.TB) *Server {
-	s := &Server{limit: map[string]struct{ count, after int }{}, acks: map[string]json.RawMessage{}, changed: make(chan struct{})}
+	s := &Server{limit: map[string]struct{ count, after int }{}, lose: map[string]int{}, acks: map[string]json.RawMessage{}, changed: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/socket", s.socket)
 	mux.HandleFunc("/", s.serve)
@@ -95,6 +97,14 @@ func (s *Server) RateLimit(method string, count, after int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.limit[method] = struct{ count, after int }{count, after}
+}
+
+// LoseAnswers makes the next count calls of method take effect but answer
+// HTTP 500, as when Slack did the work and the answer was lost.
+func (s *Server) LoseAnswers(method string, count int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lose[method] = count
 }
 
 // Limited counts the calls answered 429.
@@ -152,6 +162,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.calls = append(s.calls, Call{Method: method, Params: params})
+	if s.lose[method] > 0 {
+		s.lose[method]--
+		real := w
+		w = lostAnswer{real}
+		defer real.WriteHeader(http.StatusInternalServerError)
+	}
 	switch method {
 	case "auth.test":
 		answer(map[string]any{"ok": true, "user_id": BotUserID, "bot_id": BotID, "team_id": TeamID, "user": "intake", "team": "Test"})
@@ -159,9 +175,23 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.seq++
 		ts := fmt.Sprintf("1700000000.%06d", s.seq)
 		m := &Message{Channel: params.Get("channel"), TS: ts, ThreadTS: params.Get("thread_ts"), Text: params.Get("text"),
-			Blocks: json.RawMessage(params.Get("blocks"))}
+			Blocks: json.RawMessage(params.Get("blocks")), Metadata: json.RawMessage(params.Get("metadata"))}
 		s.msgs = append(s.msgs, m)
 		answer(map[string]any{"ok": true, "channel": m.Channel, "ts": ts})
+	case "conversations.history":
+		var out []map[string]any
+		for i := len(s.msgs) - 1; i >= 0; i-- {
+			m := s.msgs[i]
+			if m.Channel != params.Get("channel") || m.ThreadTS != "" {
+				continue
+			}
+			msg := map[string]any{"type": "message", "ts": m.TS, "text": m.Text, "bot_id": BotID}
+			if params.Get("include_all_metadata") == "1" && len(m.Metadata) > 0 {
+				msg["metadata"] = m.Metadata
+			}
+			out = append(out, msg)
+		}
+		answer(map[string]any{"ok": true, "messages": out, "has_more": false})
 	case "chat.update":
 		for _, m := range s.msgs {
 			if m.Channel == params.Get("channel") && m.TS == params.Get("ts") {
@@ -407,3 +437,11 @@ func (s *Server) waitFor(t testing.TB, timeout time.Duration, what string, cond 
 		}
 	}
 }
+
+// lostAnswer swallows a response, so the call takes effect but the client
+// hears only the 500 written afterwards.
+type lostAnswer struct{ http.ResponseWriter }
+
+func (lostAnswer) Write(b []byte) (int, error) { return len(b), nil }
+func (lostAnswer) WriteHeader(int)             {}
+func (l lostAnswer) Header() http.Header       { return l.ResponseWriter.Header() }
