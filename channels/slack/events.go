@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/intakehq/intake/channels"
 	"github.com/intakehq/intake/ownership"
@@ -96,7 +97,7 @@ func (a *App) handleMessage(ctx context.Context, ev messageEvent) error {
 		return nil
 	}
 	m := channels.Message{Kind: channels.Slack, ExternalID: ev.Channel + ":" + ev.TS,
-		From: channels.Contact{SlackUser: ev.User}, To: ev.Channel, Text: unescape(ev.Text),
+		From: a.customer(ctx, ev.User), To: ev.Channel, Text: unescape(ev.Text),
 		Meta: map[string]string{channels.MetaSlackChannel: ev.Channel}}
 	if ev.ChannelType != "im" {
 		// In a shared channel, answers go to the customer's thread.
@@ -104,6 +105,27 @@ func (a *App) handleMessage(ctx context.Context, ev messageEvent) error {
 	}
 	_, err := a.svc.Accept(ctx, m)
 	return err
+}
+
+// customer names a Slack user from their profile (users.info): their name,
+// and their email, which links them to their org by domain. Best effort:
+// without it the ticket still opens, under the user id.
+func (a *App) customer(ctx context.Context, user string) channels.Contact {
+	c := channels.Contact{SlackUser: user}
+	if v, ok := a.people.Load(user); ok {
+		return v.(channels.Contact)
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	u, err := a.api.GetUserInfoContext(ctx, user)
+	if err != nil {
+		a.logger.Debug("slack: no profile for a customer", "user", user, "err", err)
+		return c
+	}
+	c.Name = firstNonEmpty(u.Profile.RealName, u.RealName, u.Name)
+	c.Email = strings.ToLower(u.Profile.Email)
+	a.people.Store(user, c)
+	return c
 }
 
 // threadMessage applies the reply mode to a message in ticket id's thread:

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -70,6 +71,8 @@ type App struct {
 	// botUser is the app's own user id, learnt from auth.test by Start
 	// while requests may already be served.
 	botUser atomic.Pointer[string]
+	// people caches customers' Slack profiles (user id -> Contact).
+	people sync.Map
 }
 
 // Bind gives the adapter the ledger, which is built after the channels

@@ -259,13 +259,17 @@ func TestSlackTriageAndThreadReplies(t *testing.T) {
 // Customers may write to the app: a DM opens a ticket (with its post) and
 // the answer goes back into the DM.
 func TestSlackCustomerDM(t *testing.T) {
-	e := newSlackEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "intake.db"), "")
+	e := newSlackEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "intake.db"), "", func(s *slacktest.Server) {
+		s.AddUser("U0CUSTOMER", "Pat Doe", "Pat@AcmeDental.example")
+	})
 	code, _ := e.event(t, "EvC1", slacktest.MessageEvent("D0CUST", "U0CUSTOMER", "Our Wi-Fi is down", "1800000100.000100", ""))
 	require.Equal(t, 200, code)
 	tks := listTickets(t, e.api)
 	require.Len(t, tks, 1)
 	require.Equal(t, "slack", tks[0].Channel)
 	require.Equal(t, "U0CUSTOMER", tks[0].Contact.SlackUser)
+	require.Equal(t, "Pat Doe", tks[0].Contact.Name, "named from the Slack profile")
+	require.Equal(t, "pat@acmedental.example", tks[0].Contact.Email)
 	post := e.triagePost(t, tks[0].ID)
 	e.event(t, "EvC2", threadMsg(triageChan, slackDana, "!reply Rebooting the access point", "1800000101.000100", post.TS))
 	e.settle(t)

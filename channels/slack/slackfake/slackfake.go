@@ -68,6 +68,7 @@ type Server struct {
 	limit     map[string]struct{ count, after int }
 	limited   int
 	lose      map[string]int // method -> calls to carry out but answer 500
+	users     map[string][2]string
 
 	// Socket Mode
 	sockets []*websocket.Conn
@@ -78,7 +79,7 @@ type Server struct {
 
 // New starts the stand-in on loopback; it stops when the test ends.
 func New(t testing.TB) *Server {
-	s := &Server{limit: map[string]struct{ count, after int }{}, lose: map[string]int{}, acks: map[string]json.RawMessage{}, changed: make(chan struct{})}
+	s := &Server{limit: map[string]struct{ count, after int }{}, lose: map[string]int{}, users: map[string][2]string{}, acks: map[string]json.RawMessage{}, changed: make(chan struct{})}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/socket", s.socket)
 	mux.HandleFunc("/", s.serve)
@@ -97,6 +98,13 @@ func (s *Server) RateLimit(method string, count, after int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.limit[method] = struct{ count, after int }{count, after}
+}
+
+// AddUser registers a user users.info knows.
+func (s *Server) AddUser(id, name, email string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[id] = [2]string{name, email}
 }
 
 // LoseAnswers makes the next count calls of method take effect but answer
@@ -178,6 +186,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			Blocks: json.RawMessage(params.Get("blocks")), Metadata: json.RawMessage(params.Get("metadata"))}
 		s.msgs = append(s.msgs, m)
 		answer(map[string]any{"ok": true, "channel": m.Channel, "ts": ts})
+	case "users.info":
+		u, ok := s.users[params.Get("user")]
+		if !ok {
+			answer(map[string]any{"ok": false, "error": "user_not_found"})
+			return
+		}
+		answer(map[string]any{"ok": true, "user": map[string]any{"id": params.Get("user"), "name": u[0], "real_name": u[0],
+			"profile": map[string]any{"real_name": u[0], "email": u[1]}}})
 	case "conversations.history":
 		var out []map[string]any
 		for i := len(s.msgs) - 1; i >= 0; i-- {
