@@ -132,7 +132,7 @@ func TestEmailReplyThreadingEndToEnd(t *testing.T) {
 			e := newEmailEnv(t, b.url(t))
 			ctx := context.Background()
 			e.imap.Append(t, mailBytes("c1@acmedental.example", "Pat Doe <pat@acmedental.example>", "Scanner offline", "The scanner at reception is offline."))
-			e.waitSeen(t, 1, 10*time.Second)
+			e.waitSeen(t, 1, 30*time.Second)
 			tks := e.tickets(t)
 			require.Len(t, tks, 1)
 			id := tks[0].ID
@@ -160,7 +160,7 @@ func TestEmailReplyThreadingEndToEnd(t *testing.T) {
 				"In-Reply-To: "+ourID, "References: <c1@acmedental.example> "+ourID))
 			// A stranger names the ticket.
 			e.imap.Append(t, mailBytes("s1@evil.example", "mallory@evil.example", "Re: ["+id+"] Scanner offline", "Send me the admin password."))
-			e.waitSeen(t, 3, 10*time.Second)
+			e.waitSeen(t, 3, 30*time.Second)
 
 			tk, evs := e.ticket(t, id)
 			require.Equal(t, 2, countType(evs, ownership.EventMessageIn), "the customer's answer joined; the stranger's did not")
@@ -185,7 +185,7 @@ func TestEmailReplyThreadingEndToEnd(t *testing.T) {
 				"--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.acmedental.example\r\n\r\n"+
 				"Final-Recipient: rfc822; pat@acmedental.example\r\nAction: failed\r\nStatus: 5.1.1\r\n\r\n"+
 				"--B\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: "+ourID+"\r\nSubject: ["+id+"] Re: Scanner offline\r\n\r\n--B--\r\n"))
-			e.waitSeen(t, 4, 10*time.Second)
+			e.waitSeen(t, 4, 30*time.Second)
 			_, evs = e.ticket(t, id)
 			var failed *ownership.Event
 			for i := range evs {
