@@ -154,6 +154,7 @@ func TestReaderTakesMailInOrderAndMarksSeen(t *testing.T) {
 	srv.Append(t, rawMail("m4@acmedental.example", "Sam <sam@acmedental.example>", "VPN", "VPN down"))
 	waitSeen(t, srv, 4)
 	require.Len(t, l.tickets(t), 2)
+	waitFor(t, "the checkpoint at UID 4", func() bool { return r.Stats().LastUID == 4 })
 	v, err := l.store.Flag(context.Background(), "email:checkpoint:"+emailtest.Username+":INBOX")
 	require.NoError(t, err)
 	require.Equal(t, fmt.Sprintf("%d:4", srv.UIDValidity()), v)
@@ -234,6 +235,8 @@ func TestReaderOneReplicaAtATime(t *testing.T) {
 		srv.Append(t, rawMail(fmt.Sprintf("o%d@acmedental.example", i), "pat@acmedental.example", fmt.Sprintf("Issue %d", i), "x"))
 	}
 	waitSeen(t, srv, 5)
+	// \Seen is set before the checkpoint is saved: wait for that too.
+	waitFor(t, "the checkpoint at UID 5", func() bool { return max(a.Stats().LastUID, b.Stats().LastUID) == 5 })
 	sa, sb := a.Stats(), b.Stats()
 	require.Equal(t, 5, sa.Fetched+sb.Fetched)
 	require.True(t, sa.Connects == 0 || sb.Connects == 0, "only the lease holder connects: %d and %d", sa.Connects, sb.Connects)
