@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	slacktest "github.com/intakehq/intake/channels/slack/slackfake"
+	"github.com/intakehq/intake/channels/slack/slacktest"
 	"github.com/intakehq/intake/channels/twilio/twiliotest"
 	"github.com/intakehq/intake/ownership"
 	"github.com/stretchr/testify/require"
@@ -140,7 +140,7 @@ func (e *slackEnv) texts(to string) []twiliotest.Sent {
 // settle waits until the outbox has nothing pending or sending.
 func (e *slackEnv) settle(t *testing.T) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // a 200-ticket burst under -race takes a while
 	for {
 		var l struct {
 			Items []ownership.OutboxItem `json:"items"`
@@ -237,7 +237,7 @@ func TestSlackTriageAndThreadReplies(t *testing.T) {
 	require.Len(t, e.slack.Views(), 1)
 	require.Contains(t, e.slack.Views()[0].Params.Get("view"), `"private_metadata":"`+id+`"`)
 	for i := 0; i < 2; i++ { // a double submit sends once
-		code, _ = e.interact(t, slacktest.ViewSubmission(slackDana, "ticket_reply", "V1", id, "reply", "text", "Sent from the modal"))
+		code, _ = e.interact(t, slacktest.ViewSubmission(slackDana, "ticket_reply", id, map[string]map[string]string{"reply": {"text": "Sent from the modal"}}))
 		require.Equal(t, 200, code)
 	}
 	e.settle(t)
