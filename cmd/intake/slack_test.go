@@ -119,6 +119,9 @@ func (e *slackEnv) triagePost(t *testing.T, id string) slacktest.Message {
 	for {
 		for _, m := range e.slack.Messages(triageChan) {
 			if m.ThreadTS == "" && strings.Contains(string(m.Blocks), `"`+id+"|") {
+				// Slack has the post before intake has recorded where it
+				// is; a thread reply is only possible after that.
+				e.settle(t)
 				return m
 			}
 		}
