@@ -123,13 +123,7 @@ func TestEmailStrangerCannotInjectIntoTicket(t *testing.T) {
 		})
 	}
 	// Only the victim's own message is a message_in there.
-	n := 0
-	for _, ev := range events(t, f, victim.ID) {
-		if ev.Type == ownership.EventMessageIn {
-			n++
-		}
-	}
-	require.Equal(t, 1, n)
+	require.Equal(t, 1, count(events(t, f, victim.ID), func(ev ownership.Event) bool { return ev.Type == ownership.EventMessageIn }))
 }
 
 func TestEmailReopensResolvedAndFollowsUpClosed(t *testing.T) {

@@ -207,13 +207,7 @@ func TestOptOutRecordedOnce(t *testing.T) {
 	}
 	evs, err := f.Service.Events(ctx, ref.ID)
 	require.NoError(t, err)
-	n := 0
-	for _, ev := range evs {
-		if ev.Type == ownership.EventOptOut {
-			n++
-		}
-	}
-	require.Equal(t, 1, n)
+	require.Equal(t, 1, count(evs, func(ev ownership.Event) bool { return ev.Type == ownership.EventOptOut }))
 }
 
 func TestHelpKeywordOpensNoTicket(t *testing.T) {
