@@ -295,13 +295,29 @@ func (u User) actor() ownership.Actor {
 
 // sameOrigin refuses form posts a browser sent from another site (the
 // session cookies are SameSite too, and every form carries a CSRF token).
+// Sec-Fetch-Site, which no page can set, decides when present. Otherwise
+// the post must name this host in Origin or, without Origin, in Referer:
+// "Origin: null" (a sandboxed frame, a data: or file: page) and a post
+// naming no origin at all are refused, since neither says where it came
+// from. Browsers send Origin on every form post (the dashboard's
+// Referrer-Policy, same-origin, keeps it the real origin rather than null).
 func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" || o == "null" {
-		return r.Header.Get("Sec-Fetch-Site") != "cross-site"
+	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
+		return site == "same-origin"
 	}
-	u, err := url.Parse(o)
-	return err == nil && u.Host == r.Host
+	if o := r.Header.Get("Origin"); o != "" {
+		return sameHost(o, r.Host)
+	}
+	if ref := r.Header.Get("Referer"); ref != "" {
+		return sameHost(ref, r.Host)
+	}
+	return false
+}
+
+// sameHost reports whether the absolute URL raw names host.
+func sameHost(raw, host string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Scheme != "" && u.Host == host
 }
 
 // safeNext keeps a return path only when it stays on this site.

@@ -54,7 +54,7 @@ func TestUserSignIn(t *testing.T) {
 	// Sign in without following the redirect, to read the cookie.
 	_, page := b.get("/login")
 	noFollow := &http.Client{Jar: b.c.Jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noFollow.PostForm(srv.URL+"/login", url.Values{"csrf": {csrfOf(t, page)}, "user": {"maria@msp.example"},
+	resp, err := postForm(noFollow, srv.URL+"/login", url.Values{"csrf": {csrfOf(t, page)}, "user": {"maria@msp.example"},
 		"password": {"correct horse battery"}, "next": {"/roster"}})
 	code, _ = reader{t}.read(resp, err)
 	require.Equal(t, http.StatusSeeOther, code)
@@ -96,7 +96,7 @@ func TestSignInReturnsOnlyToThisSite(t *testing.T) {
 		b := newBrowser(t, srv)
 		_, page := b.get("/login")
 		b.c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-		resp, err := b.c.PostForm(srv.URL+"/login", url.Values{"csrf": {csrfOf(t, page)}, "token": {managerToken}, "next": {next}})
+		resp, err := postForm(b.c, srv.URL+"/login", url.Values{"csrf": {csrfOf(t, page)}, "token": {managerToken}, "next": {next}})
 		code, _ := reader{t}.read(resp, err)
 		require.Equal(t, http.StatusSeeOther, code)
 		require.Equal(t, want, resp.Header.Get("Location"), "next=%s", next)
@@ -126,4 +126,58 @@ func TestTokenlessMode(t *testing.T) {
 	require.Equal(t, 200, code)
 	require.Contains(t, body, "Internal note added.")
 	require.Contains(t, body, "checked on site")
+}
+
+// A form post that does not say it came from this origin is refused, with
+// a valid session and CSRF token: "Origin: null" (sandboxed frames, data:
+// pages) and a post naming neither Origin nor Referer. Fetch metadata,
+// which a page cannot forge, decides when a browser sends it.
+func TestFormsMustNameThisOrigin(t *testing.T) {
+	f, srv := serve(t, dashboard.Options{}, tokens)
+	s := seed(t, f)
+	maria := newBrowser(t, srv)
+	maria.signIn(managerToken)
+	_, page := maria.get("/tickets/" + s.Dana)
+	csrf := csrfOf(t, page)
+	before := snapshot(t, f)
+	for _, c := range []struct {
+		name    string
+		headers map[string]string
+		code    int
+	}{
+		{"Origin null", map[string]string{"Origin": "null"}, 403},
+		{"no Origin, no Referer", nil, 403},
+		{"Referer of another site", map[string]string{"Referer": "https://evil.example/x"}, 403},
+		{"Origin null, fetch metadata cross-site", map[string]string{"Origin": "null", "Sec-Fetch-Site": "cross-site"}, 403},
+		{"fetch metadata same-site (a sibling subdomain)", map[string]string{"Sec-Fetch-Site": "same-site"}, 403},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, path := range []string{"/tickets/" + s.Dana + "/note", "/login", "/logout"} {
+				req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(url.Values{"csrf": {csrf}, "body": {"forged"}, "token": {managerToken}}.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				for k, v := range c.headers {
+					req.Header.Set(k, v)
+				}
+				code, _ := reader{t}.read(maria.c.Do(req))
+				require.Equal(t, c.code, code, "POST %s", path)
+			}
+		})
+	}
+	require.Equal(t, before, snapshot(t, f), "no refused form changed anything")
+	code, _ := maria.get("/")
+	require.Equal(t, 200, code, "the refused sign-out left the session alone")
+
+	for name, h := range map[string]map[string]string{
+		"Referer of this site":       {"Referer": srv.URL + "/tickets/" + s.Dana},
+		"fetch metadata same-origin": {"Origin": "null", "Sec-Fetch-Site": "same-origin"},
+	} {
+		req, _ := http.NewRequest("POST", srv.URL+"/tickets/"+s.Dana+"/note", strings.NewReader(url.Values{"csrf": {csrf}, "body": {name}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		for k, v := range h {
+			req.Header.Set(k, v)
+		}
+		code, body := reader{t}.read(maria.c.Do(req))
+		require.Equal(t, 200, code, name)
+		require.Contains(t, body, "Internal note added.", name)
+	}
 }

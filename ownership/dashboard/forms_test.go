@@ -265,6 +265,7 @@ func TestFormsNeedTheirCSRFToken(t *testing.T) {
 				form.Set("id", s.Dead)
 				req, _ := http.NewRequest("POST", action, strings.NewReader(form.Encode()))
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("Origin", srv.URL)
 				if attempt.setup != nil {
 					attempt.setup(req)
 				}
