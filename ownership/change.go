@@ -15,9 +15,10 @@ var errNoChange = errors.New("no change")
 // returns the events that record it, or errNoChange.
 type mutation func(next *Ticket, now time.Time) ([]Event, error)
 
-// change applies fn to ticket id as one compare-and-set write. With expect
-// set, the change is made only from that version (a stale one returns a
-// *ConflictError with the current ticket). Without it, concurrent changes
+// change applies fn to ticket id as one compare-and-set write (on the
+// store's Rev). With expect set, the change is made only from that version
+// (a stale one returns a *ConflictError with the current ticket); the
+// version moves on only when the change Conflicts. Without it, concurrent changes
 // apply one after another: a conflict re-reads and re-applies fn.
 func (s *Service) change(ctx context.Context, action, id string, expect *int64, fn mutation) (t Ticket, err error) {
 	return s.changeWithOutbox(ctx, action, id, expect, func(t *Ticket, now time.Time) ([]Event, []OutboxItem, error) {
@@ -53,8 +54,9 @@ func (s *Service) changeWithOutbox(ctx context.Context, action, id string, expec
 			return cur, err
 		}
 		next.UpdatedAt = now
+		bumpVersion(cur, &next)
 		if s.slackOn() && cardChanged(cur, next) {
-			items = append(items, slackUpdate(cur.ID, cur.Version+1, now))
+			items = append(items, slackUpdate(cur.ID, cur.Rev+1, now))
 		}
 		t, err := s.store.UpdateTicket(ctx, UpdateRequest{Ticket: next, Events: evs, OpID: newOpID(), Outbox: items})
 		if errors.Is(err, ErrConflict) {

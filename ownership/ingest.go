@@ -325,8 +325,9 @@ func (s *Service) join(ctx context.Context, id string, m channels.Message, key s
 		if it, ok := s.mirrorIngest(ticketRefLite{id: id}, m, key, now); ok {
 			items = append(items, it)
 		}
+		bumpVersion(t, &next)
 		if s.slackOn() && cardChanged(t, next) {
-			items = append(items, slackUpdate(t.ID, t.Version+1, now))
+			items = append(items, slackUpdate(t.ID, t.Rev+1, now))
 		}
 		_, err = s.store.UpdateTicket(ctx, UpdateRequest{Ticket: next, Events: evs, OpID: "in:" + key, DedupKey: key, Outbox: items})
 		switch {

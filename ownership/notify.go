@@ -230,6 +230,7 @@ func (s *Service) appendOnce(ctx context.Context, id, key string, ev Event) erro
 		ev.At = now
 		next := t
 		next.UpdatedAt = now
+		bumpVersion(t, &next)
 		_, err = s.store.UpdateTicket(ctx, UpdateRequest{Ticket: next, Events: []Event{ev}, OpID: "once:" + key, DedupKey: key})
 		switch {
 		case err == nil, errors.Is(err, ErrDuplicate):

@@ -307,17 +307,21 @@ func TestConcurrentAssignsWithoutVersion(t *testing.T) {
 	cur, err := f.svc.Ticket(ctx, tk.ID)
 	require.NoError(t, err)
 	evs := f.events(t, tk.ID)
-	assigned := 0
+	assigned, moved := 0, 0
 	var last ownership.Event
 	for _, ev := range evs[2:] {
 		require.Equal(t, ownership.EventAssigned, ev.Type)
 		assigned++
+		if ev.From != ev.To {
+			moved++
+		}
 		last = ev
 	}
 	require.Equal(t, 40, ok)
 	require.Equal(t, ok, assigned, "one event per accepted assign")
 	require.Equal(t, cur.Owner, last.To)
-	require.Equal(t, int64(1+assigned), cur.Version)
+	require.Equal(t, int64(1+assigned), cur.Rev, "one write per assign")
+	require.Equal(t, int64(1+moved), cur.Version, "the version moves when the owner does")
 }
 
 func TestReassignOrphansWhenRepLeavesRoster(t *testing.T) {

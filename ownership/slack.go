@@ -30,10 +30,11 @@ func slackTriage(key string, now time.Time) OutboxItem {
 		NextAt: now, CreatedAt: now, UpdatedAt: now}
 }
 
-// slackUpdate refreshes ticket id's triage post after the change that made
-// version: one item per version, so none is lost and none doubled.
-func slackUpdate(id string, version int64, now time.Time) OutboxItem {
-	return OutboxItem{ID: "slack:update:" + id + ":" + strconv.FormatInt(version, 10), TicketID: id,
+// slackUpdate refreshes ticket id's triage post after the write that made
+// revision rev (Ticket.Rev, which every write moves, unlike Version): one
+// item per revision, so none is lost and none doubled.
+func slackUpdate(id string, rev int64, now time.Time) OutboxItem {
+	return OutboxItem{ID: "slack:update:" + id + ":" + strconv.FormatInt(rev, 10), TicketID: id,
 		Channel: string(channels.Slack), Purpose: PurposeTriageUpdate, NextAt: now, CreatedAt: now, UpdatedAt: now}
 }
 

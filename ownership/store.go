@@ -10,8 +10,9 @@ import (
 var (
 	// ErrNotFound: no ticket with that id.
 	ErrNotFound = errors.New("not found")
-	// ErrConflict: the ticket's version is not the one the change expected;
-	// someone else changed it first.
+	// ErrConflict: the ticket's revision (or, for a client's change, its
+	// version) is not the one the change expected; someone else changed it
+	// first.
 	ErrConflict = errors.New("version conflict")
 	// ErrOwnerFull: the chosen owner already has as many active tickets as
 	// the capacity the write was checked against.
@@ -34,8 +35,9 @@ const SchemaVersion = 2
 
 // CreateRequest creates one ticket with its owner and first events.
 type CreateRequest struct {
-	// Ticket is stored as given, except ID, Number and Version, which the
-	// store sets (T-<n> with the next n, Version 1). Owner must be set.
+	// Ticket is stored as given, except ID, Number, Version and Rev, which
+	// the store sets (T-<n> with the next n, Version 1, Rev 1). Owner must
+	// be set.
 	Ticket Ticket
 	// Events are appended to the new ticket's timeline in order.
 	Events []Event
@@ -53,10 +55,11 @@ type CreateRequest struct {
 }
 
 // UpdateRequest replaces a ticket's state and appends events, atomically and
-// only if the stored version is still Ticket.Version.
+// only if the stored revision is still Ticket.Rev.
 type UpdateRequest struct {
-	// Ticket is the new state; Ticket.Version is the version the change was
-	// computed from. The store writes Version+1.
+	// Ticket is the new state; Ticket.Rev is the revision the change was
+	// computed from. The store writes Rev+1 and keeps Version as given: the
+	// caller moves Version only when the change Conflicts.
 	Ticket Ticket
 	Events []Event
 	// OpID identifies this change. Applying the same OpID again (a client
@@ -126,7 +129,7 @@ type Store interface {
 	CreateTicket(ctx context.Context, req CreateRequest) (t Ticket, created bool, err error)
 	// UpdateTicket applies a compare-and-set change. Checks run in this
 	// order: ErrNotFound; an applied OpID (returns the current ticket);
-	// ErrDuplicate; ErrConflict when the version moved; ErrOwnerFull.
+	// ErrDuplicate; ErrConflict when the revision moved; ErrOwnerFull.
 	UpdateTicket(ctx context.Context, req UpdateRequest) (Ticket, error)
 	// Ticket returns one ticket by id; ErrNotFound if unknown.
 	Ticket(ctx context.Context, id string) (Ticket, error)

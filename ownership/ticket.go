@@ -128,7 +128,15 @@ type Ticket struct {
 	Team     string   `json:"team"`
 	Contact  Contact  `json:"contact"`
 	Org      string   `json:"org"`
-	Version  int64    `json:"version"`
+	// Version is what clients compare-and-set against ("version" and
+	// If-Match): it moves only when a field a client could conflict with
+	// changes (see Conflicts). The Service sets it; stores keep it as given.
+	Version int64 `json:"version"`
+	// Rev is the store's revision: every write of the ticket adds one, and
+	// UpdateTicket applies only while the stored Rev is still the one the
+	// change was computed from, so bookkeeping writes (a triage post
+	// recorded, a delivery status) never overwrite each other either.
+	Rev int64 `json:"rev"`
 
 	CreatedAt  time.Time  `json:"created_at"`
 	UpdatedAt  time.Time  `json:"updated_at"`

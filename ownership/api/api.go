@@ -95,6 +95,10 @@ func (h *handler) authed(fn actorHandler) http.Handler {
 // due time, and on GET of one ticket its timeline.
 type ticketJSON struct {
 	ownership.Ticket
+	// Rev hides the store's revision: clients compare-and-set on
+	// "version" only (a field named rev here outranks the embedded one,
+	// and omitempty leaves it out).
+	Rev    *struct{}         `json:"rev,omitempty"`
 	AckDue *time.Time        `json:"ack_due,omitempty"`
 	Events []ownership.Event `json:"events,omitempty"`
 }

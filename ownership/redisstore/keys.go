@@ -34,7 +34,9 @@ import (
 //
 //	{p}:schema              string  layout version ("2")
 //	{p}:seq                 string  last ticket number handed out (INCR)
-//	{p}:t:<n>               hash    ticket n: v (version), owner, status,
+//	{p}:t:<n>               hash    ticket n: v (revision, Ticket.Rev; the
+//	                                version up to layout 2, when every write
+//	                                moved it), owner, status,
 //	                                active ("1" when open or pending), lastop
 //	                                (OpID of the last update), json (the
 //	                                full ownership.Ticket as JSON)

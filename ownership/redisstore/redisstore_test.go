@@ -328,7 +328,7 @@ func TestUpdateReplayAfterOtherUpdate(t *testing.T) {
 		Events: []ownership.Event{{Type: ownership.EventAssigned, Actor: "maria", From: "dana", To: "lee"}}}
 	v2, err := s.UpdateTicket(ctx, reqA)
 	require.NoError(t, err)
-	require.Equal(t, int64(2), v2.Version)
+	require.Equal(t, int64(2), v2.Rev)
 
 	b := v2
 	b.Status = ownership.StatusPending
@@ -336,12 +336,12 @@ func TestUpdateReplayAfterOtherUpdate(t *testing.T) {
 		Events: []ownership.Event{{Type: ownership.EventStatus, Actor: "lee", From: "open", To: "pending"}}}
 	v3, err := s.UpdateTicket(ctx, reqB)
 	require.NoError(t, err)
-	require.Equal(t, int64(3), v3.Version)
+	require.Equal(t, int64(3), v3.Rev)
 
 	again, err := s.UpdateTicket(ctx, reqA)
 	require.NoError(t, err, "A re-sent after B's update is a replay, not a conflict")
 	require.Equal(t, v3, again, "a replay answers with the current ticket")
-	reqA.Ticket.Version = 0 // a caller retrying without the version
+	reqA.Ticket.Rev = 0 // a caller retrying without the revision
 	again, err = s.UpdateTicket(ctx, reqA)
 	require.NoError(t, err)
 	require.Equal(t, v3, again)
@@ -368,7 +368,7 @@ func TestUpdateReplayAfterOtherUpdate(t *testing.T) {
 	other.Owner = "kim"
 	got, err := s.UpdateTicket(ctx, ownership.UpdateRequest{Ticket: other, OpID: "a"})
 	require.NoError(t, err)
-	require.Equal(t, int64(2), got.Version)
+	require.Equal(t, int64(2), got.Rev)
 	require.Equal(t, "kim", got.Owner)
 }
 
@@ -673,7 +673,7 @@ func TestRetryIdempotent(t *testing.T) {
 		require.Equal(t, first, again)
 		tk = first
 	}
-	require.Equal(t, int64(3), tk.Version)
+	require.Equal(t, int64(3), tk.Rev)
 	got, err := s.Events(ctx, "T-1")
 	require.NoError(t, err)
 	require.Len(t, got, 4)

@@ -33,6 +33,7 @@ func (s *Store) CreateTicket(ctx context.Context, req ownership.CreateRequest) (
 
 func (s *Store) createCall(req ownership.CreateRequest) (call, error) {
 	t := req.Ticket
+	t.Rev = 1 // the script writes "v" 1 and prepends "version":1
 	if t.Owner == "" && t.Status != ownership.StatusClosed {
 		return call{}, fmt.Errorf("redisstore: create ticket: %w", ownership.ErrNoOwner)
 	}
@@ -101,8 +102,8 @@ func (s *Store) updateCall(req ownership.UpdateRequest) (call, error) {
 	if t.Owner == "" && t.Status != ownership.StatusClosed {
 		return call{}, fmt.Errorf("redisstore: update ticket %s: %w", t.ID, ownership.ErrNoOwner)
 	}
-	expected := t.Version
-	t.ID, t.Number, t.Version = ownership.FormatID(n), n, expected+1
+	expected := t.Rev
+	t.ID, t.Number, t.Rev = ownership.FormatID(n), n, expected+1
 	js, err := json.Marshal(t)
 	if err != nil {
 		return call{}, fmt.Errorf("redisstore: update ticket %s: encode: %w", t.ID, err)
@@ -130,7 +131,7 @@ func (s *Store) updateCall(req ownership.UpdateRequest) (call, error) {
 	ks := []string{s.k.ticket(n), s.k.events(n), s.k.ticketIdx(n), s.k.load(), s.k.lastAssigned(), dedupKey,
 		s.k.op(opID), s.k.obDue(), s.k.obAll(), s.k.obState(ownership.OutboxPending)}
 	ks = append(append(ks, itemKeys...), s.k.indexes(t)...)
-	args := []any{hasDedup, opID, strconv.FormatInt(expected, 10), strconv.FormatInt(t.Version, 10),
+	args := []any{hasDedup, opID, strconv.FormatInt(expected, 10), strconv.FormatInt(t.Rev, 10),
 		strconv.FormatInt(n, 10), t.ID, t.Owner, string(t.Status), flag(t.Status.Active()),
 		capacity(req.OwnerCapacity), nanos(t), string(js), opTTL, len(req.Events), len(req.Outbox)}
 	if args, err = appendEvents(args, req.Events); err != nil {
@@ -192,6 +193,7 @@ func decodeTicket(js string) (ownership.Ticket, error) {
 	if err := json.Unmarshal([]byte(js), &t); err != nil {
 		return t, fmt.Errorf("decode stored ticket: %w", err)
 	}
+	ownership.UpgradeRev(&t)
 	return t, nil
 }
 
@@ -207,8 +209,9 @@ var (
 
 // ticketRest returns t's JSON without its opening brace and without the
 // id, number and version fields, which the create script prepends. The
-// field order of ownership.Ticket puts id and number first; version is the
-// only top-level "version" key with a number value (a string inside the
+// field order of ownership.Ticket puts id and number first (rev, after
+// version, stays in rest); version is the only top-level "version" key with
+// a number value (a string inside the
 // JSON cannot contain an unescaped `,"`), and the checks below fail loudly
 // should the type change.
 func ticketRest(t ownership.Ticket) (string, error) {

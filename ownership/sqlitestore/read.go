@@ -193,5 +193,6 @@ func decodeTicket(raw string) (ownership.Ticket, error) {
 	if err := json.Unmarshal([]byte(raw), &t); err != nil {
 		return ownership.Ticket{}, fmt.Errorf("sqlite: decode ticket: %w", err)
 	}
+	ownership.UpgradeRev(&t)
 	return t, nil
 }

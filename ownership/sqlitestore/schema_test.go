@@ -41,7 +41,13 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	require.Equal(t, "2", schemaVersion(t, s))
 	got, err := s.Ticket(ctx, "T-1")
 	require.NoError(t, err)
-	require.Equal(t, old, got)
+	want := old
+	want.Rev = old.Version // stored before revisions: its version was its revision
+	require.Equal(t, want, got)
+	got.Handles = map[string]string{"phone": "+15557770101"}
+	got, err = s.UpdateTicket(ctx, ownership.UpdateRequest{Ticket: got})
+	require.NoError(t, err, "an old ticket takes a compare-and-set write")
+	require.Equal(t, int64(2), got.Rev)
 	uid, err := s.Flag(ctx, "imap:support:uid")
 	require.NoError(t, err)
 	require.Equal(t, "42", uid)

@@ -39,7 +39,7 @@ func (s *Store) CreateTicket(ctx context.Context, req ownership.CreateRequest) (
 		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(num), 0) + 1 FROM tickets`).Scan(&t.Number); err != nil {
 			return fmt.Errorf("next ticket number: %w", err)
 		}
-		t.ID, t.Version = ownership.FormatID(t.Number), 1
+		t.ID, t.Version, t.Rev = ownership.FormatID(t.Number), 1, 1
 		if err := insertTicket(ctx, tx, t); err != nil {
 			return err
 		}
@@ -76,10 +76,9 @@ func (s *Store) UpdateTicket(ctx context.Context, req ownership.UpdateRequest) (
 	}
 	var replayed bool
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		var version int64
 		var owner, lastop, raw string
-		err := tx.QueryRowContext(ctx, `SELECT version, owner, lastop, json FROM tickets WHERE num = ?`, t.Number).
-			Scan(&version, &owner, &lastop, &raw)
+		err := tx.QueryRowContext(ctx, `SELECT owner, lastop, json FROM tickets WHERE num = ?`, t.Number).
+			Scan(&owner, &lastop, &raw)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ownership.ErrNotFound
 		}
@@ -100,19 +99,19 @@ func (s *Store) UpdateTicket(ctx context.Context, req ownership.UpdateRequest) (
 				return fmt.Errorf("read dedup key: %w", err)
 			}
 		}
-		if version != t.Version {
-			return fmt.Errorf("%s is at version %d, change was made from %d: %w", t.ID, version, t.Version, ownership.ErrConflict)
+		old, err := decodeTicket(raw)
+		if err != nil {
+			return err
+		}
+		if old.Rev != t.Rev {
+			return fmt.Errorf("%s is at revision %d, change was made from %d: %w", t.ID, old.Rev, t.Rev, ownership.ErrConflict)
 		}
 		if req.OwnerCapacity > 0 && t.Owner != owner && t.Status.Active() {
 			if err := checkCapacity(ctx, tx, t.Owner, req.OwnerCapacity); err != nil {
 				return err
 			}
 		}
-		var old ownership.Ticket
-		if err := json.Unmarshal([]byte(raw), &old); err != nil {
-			return fmt.Errorf("decode stored %s: %w", t.ID, err)
-		}
-		t.Version = version + 1
+		t.Rev = old.Rev + 1
 		if err := replaceTicket(ctx, tx, old, t, req.OpID); err != nil {
 			return err
 		}

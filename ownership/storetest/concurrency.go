@@ -143,7 +143,7 @@ func testConcurrentUpdateOneWinner(t *testing.T, s ownership.Store) {
 	cur, err := s.Ticket(ctx, tk.ID)
 	require.NoError(t, err)
 	require.Equal(t, wins[0], cur.Owner)
-	require.Equal(t, int64(2), cur.Version)
+	require.Equal(t, int64(2), cur.Rev)
 	evs, err := s.Events(ctx, tk.ID)
 	require.NoError(t, err)
 	require.Len(t, evs, 1)

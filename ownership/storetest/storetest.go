@@ -31,6 +31,7 @@ func RunTests(t *testing.T, newStore NewStore) {
 		{"CreateCapacity", testCreateCapacity},
 		{"NotFound", testNotFound},
 		{"UpdateCompareAndSet", testUpdateCompareAndSet},
+		{"UpdateRevisionNotVersion", testUpdateRevisionNotVersion},
 		{"UpdateOpIDIdempotent", testUpdateOpIDIdempotent},
 		{"UpdateDedup", testUpdateDedup},
 		{"UpdateRequiresOwner", testUpdateRequiresOwner},
@@ -112,6 +113,7 @@ func testCreateSequentialIDs(t *testing.T, s ownership.Store) {
 		require.Equal(t, fmt.Sprintf("T-%d", i), tk.ID)
 		require.Equal(t, int64(i), tk.Number)
 		require.Equal(t, int64(1), tk.Version)
+		require.Equal(t, int64(1), tk.Rev)
 	}
 }
 
@@ -129,7 +131,7 @@ func testCreateRoundTrip(t *testing.T, s ownership.Store) {
 	got, err := s.Ticket(ctx, tk.ID)
 	require.NoError(t, err)
 	require.Equal(t, tk, got)
-	in.ID, in.Number, in.Version = tk.ID, tk.Number, 1
+	in.ID, in.Number, in.Version, in.Rev = tk.ID, tk.Number, 1, 1
 	require.Equal(t, in, got)
 
 	gotEv, err := s.Events(ctx, tk.ID)
@@ -206,7 +208,7 @@ func testNotFound(t *testing.T, s ownership.Store) {
 	_, err = s.Ticket(ctx, "nonsense")
 	require.ErrorIs(t, err, ownership.ErrNotFound)
 	tk := newTicket("dana")
-	tk.ID, tk.Number, tk.Version = "T-99", 99, 1
+	tk.ID, tk.Number, tk.Version, tk.Rev = "T-99", 99, 1, 1
 	_, err = s.UpdateTicket(ctx, ownership.UpdateRequest{Ticket: tk})
 	require.ErrorIs(t, err, ownership.ErrNotFound)
 }
@@ -217,14 +219,16 @@ func testUpdateCompareAndSet(t *testing.T, s ownership.Store) {
 
 	next := tk
 	next.Owner = "lee"
+	next.Version = 2 // the caller moves the version; the store keeps it
 	next.UpdatedAt = t0.Add(time.Minute)
 	ev := ownership.Event{Type: ownership.EventAssigned, At: next.UpdatedAt, Actor: "maria", From: "dana", To: "lee", Reason: "manual"}
 	got, err := s.UpdateTicket(ctx, ownership.UpdateRequest{Ticket: next, Events: []ownership.Event{ev}})
 	require.NoError(t, err)
 	require.Equal(t, int64(2), got.Version)
+	require.Equal(t, int64(2), got.Rev)
 	require.Equal(t, "lee", got.Owner)
 
-	stale := tk // still version 1
+	stale := tk // still revision 1
 	stale.Owner = "kim"
 	_, err = s.UpdateTicket(ctx, ownership.UpdateRequest{Ticket: stale, Events: []ownership.Event{ev}})
 	require.ErrorIs(t, err, ownership.ErrConflict)
@@ -233,6 +237,7 @@ func testUpdateCompareAndSet(t *testing.T, s ownership.Store) {
 	require.NoError(t, err)
 	require.Equal(t, "lee", cur.Owner)
 	require.Equal(t, int64(2), cur.Version)
+	require.Equal(t, int64(2), cur.Rev)
 	evs, err := s.Events(ctx, tk.ID)
 	require.NoError(t, err)
 	require.Len(t, evs, 3, "a conflicting update must append nothing")

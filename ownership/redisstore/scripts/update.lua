@@ -1,5 +1,5 @@
--- update: compare-and-set one ticket, move its indexes and load, append its
--- events, in one atomic step. Safe to run again with the same arguments at
+-- update: compare-and-set one ticket on its revision (hash field v), move
+-- its indexes and load, append its events, in one atomic step. Safe to run again with the same arguments at
 -- any later time (go-redis re-sends a script whose reply was lost, possibly
 -- after other replicas updated the ticket): every applied update records
 -- its OpID in its own key {p}:op:<opid> (value: the ticket id, TTL ARGV[13])
@@ -16,12 +16,14 @@
 -- KEYS[11 .. 10+ni] {p}:ob:item:<id> of each outbox item
 -- KEYS[11+ni ..] the index zsets the new state belongs in
 -- ARGV[1] "1" when KEYS[6] is a dedup key        ARGV[2] op id (never "")
--- ARGV[3] expected version  ARGV[4] new version   ARGV[5] number n
+-- ARGV[3] expected revision (Ticket.Rev)  ARGV[4] new revision
+-- ARGV[5] number n
 -- ARGV[6] id T-<n>          ARGV[7] new owner     ARGV[8] new status
 -- ARGV[9] new active "1"/"0"
 -- ARGV[10] owner capacity (0 = unchecked; checked only when the owner changes)
 -- ARGV[11] assigned-at unix nanos, "" when unset
--- ARGV[12] the new ticket JSON (version already ARGV[4])
+-- ARGV[12] the new ticket JSON (rev already ARGV[4]; version as the
+-- caller set it)
 -- ARGV[13] op key TTL seconds
 -- ARGV[14] ne, the number of events       ARGV[15] ni, the number of items
 -- ARGV[16 .. 15+ne] events JSON minus their leading '{"seq":0,'
