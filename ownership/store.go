@@ -30,8 +30,10 @@ var (
 
 // SchemaVersion is the layout version both stores write and check at open.
 // A store refuses to open data written by a newer layout and upgrades data
-// written by an older one. Version 2 added leases.
-const SchemaVersion = 2
+// written by an older one. Version 2 added leases; version 3 added
+// sessions and sign-in throttling (and Ticket.Rev, read as Version from
+// tickets written before it).
+const SchemaVersion = 3
 
 // CreateRequest creates one ticket with its owner and first events.
 type CreateRequest struct {
@@ -193,6 +195,25 @@ type Store interface {
 	// taken has no fence: always ErrConflict. Used for checkpoints (a
 	// mailbox's UIDVALIDITY and last processed UID); Flag reads them.
 	SetFlagFenced(ctx context.Context, lease string, fence int64, key, value string) error
+
+	// CreateSession records sess until sess.Expires; an ID already stored
+	// is replaced. Expiry is decided by the callers' now, as for leases.
+	CreateSession(ctx context.Context, sess Session, now time.Time) error
+	// Session returns session id, or ErrNotFound when it is unknown,
+	// deleted or expired at now.
+	Session(ctx context.Context, id string, now time.Time) (Session, error)
+	// DeleteSession ends session id; an unknown id is not an error.
+	DeleteSession(ctx context.Context, id string) error
+
+	// RecordFailure counts one failure under key at now and returns the
+	// count. A count is forgotten once ttl has passed since its latest
+	// failure (the next failure starts again at 1). Concurrent calls never
+	// lose a count.
+	RecordFailure(ctx context.Context, key string, now time.Time, ttl time.Duration) (Failures, error)
+	// Failures returns key's count at now; zero when none or forgotten.
+	Failures(ctx context.Context, key string, now time.Time) (Failures, error)
+	// ClearFailures forgets key's count.
+	ClearFailures(ctx context.Context, key string) error
 
 	// Ping reports whether the store can be reached.
 	Ping(ctx context.Context) error

@@ -8,10 +8,11 @@ import (
 	"github.com/intakehq/intake/ownership"
 )
 
-// Key layout, schema version 2 (ownership.SchemaVersion). Version 2 added
-// the lease hashes and changed nothing else, so Open upgrades a version-1
-// installation by rewriting {p}:schema (scripts/schema.lua); from then on a
-// build of version 1 refuses to open it.
+// Key layout, schema version 3 (ownership.SchemaVersion). Version 2 added
+// the lease hashes and version 3 the session and throttle hashes (their
+// keys are in sessions.go); neither changed anything else, so Open upgrades
+// an older installation by rewriting {p}:schema (scripts/schema.lua); from
+// then on an older build refuses to open it.
 //
 // Every key of one installation starts with "{p}:", where p is the prefix
 // (URL parameter prefix=, default "intake"). The braces make p a Redis
@@ -32,7 +33,7 @@ import (
 // without cluster=true it talks to the one node named, which answers MOVED
 // for every slot it does not own.
 //
-//	{p}:schema              string  layout version ("2")
+//	{p}:schema              string  layout version ("3")
 //	{p}:seq                 string  last ticket number handed out (INCR)
 //	{p}:t:<n>               hash    ticket n: v (revision, Ticket.Rev; the
 //	                                version up to layout 2, when every write

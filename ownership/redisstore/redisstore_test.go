@@ -385,7 +385,7 @@ func TestSchemaVersion(t *testing.T) {
 		require.NoError(t, err)
 		return v
 	}
-	require.Equal(t, "2", stored())
+	require.Equal(t, "3", stored())
 	require.Equal(t, strconv.Itoa(ownership.SchemaVersion), stored())
 
 	again, err := Open(ctx, storeURL(prefix), nil)
@@ -396,7 +396,7 @@ func TestSchemaVersion(t *testing.T) {
 	require.NoError(t, rdb.Set(ctx, key, "1", 0).Err())
 	upgraded, err := Open(ctx, storeURL(prefix), nil)
 	require.NoError(t, err, "opening a version-1 installation")
-	require.Equal(t, "2", stored())
+	require.Equal(t, "3", stored())
 	l, err := upgraded.AcquireLease(ctx, "imap:support", "replica-a", time.Now(), time.Minute)
 	require.NoError(t, err)
 	require.Equal(t, int64(1), l.Fence)

@@ -29,6 +29,8 @@ var (
 	flagFencedSrc string
 	//go:embed scripts/schema.lua
 	schemaSrc string
+	//go:embed scripts/throttle.lua
+	throttleSrc string
 )
 
 // scripts holds a store's scripts. They live in the Store, not in package
@@ -44,6 +46,7 @@ type scripts struct {
 	leaseRelease *redis.Script
 	flagFenced   *redis.Script
 	schema       *redis.Script
+	throttle     *redis.Script
 }
 
 // newScripts builds the scripts; those that enqueue outbox items get the
@@ -60,6 +63,7 @@ func newScripts() scripts {
 		leaseRelease: redis.NewScript(leaseReleaseSrc),
 		flagFenced:   redis.NewScript(flagFencedSrc),
 		schema:       redis.NewScript(schemaSrc),
+		throttle:     redis.NewScript(throttleSrc),
 	}
 }
 

@@ -221,8 +221,10 @@ func scrub(msg string, user *url.Userinfo) string {
 }
 
 // upgradeFrom lists the schema versions Open upgrades by rewriting the
-// version alone: version 2 only added keys (the leases).
-var upgradeFrom = []int{1}
+// version alone: version 2 only added keys (the leases), version 3 too
+// (sessions and throttle counts; its tickets' "v" is their revision, as
+// it was before).
+var upgradeFrom = []int{1, 2}
 
 // checkSchema records ownership.SchemaVersion in an empty installation,
 // upgrades one at a version in upgradeFrom, and refuses any other stored

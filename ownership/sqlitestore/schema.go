@@ -25,6 +25,10 @@ import (
 // released; until is unix nanoseconds. It also adds tickets_load, an
 // index that covers the rep-load count (status, owner), so routing each
 // new ticket reads the index alone and never the tickets' JSON.
+//
+// Migration 3 adds sessions (ownership.Session) and throttle (failure
+// counts by key); expires, last are unix milliseconds. (Ticket.Rev lives in
+// the tickets' JSON; a ticket written before it reads its Version as Rev.)
 var migrations = []string{
 	`CREATE TABLE tickets (
 		num     INTEGER PRIMARY KEY,
@@ -85,6 +89,20 @@ var migrations = []string{
 		until  INTEGER NOT NULL
 	) WITHOUT ROWID;
 	CREATE INDEX tickets_load ON tickets(status, owner);`,
+	`CREATE TABLE sessions (
+		id      TEXT PRIMARY KEY,
+		kind    TEXT NOT NULL,
+		name    TEXT NOT NULL,
+		expires INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX sessions_expires ON sessions(expires);
+	CREATE TABLE throttle (
+		key     TEXT PRIMARY KEY,
+		count   INTEGER NOT NULL,
+		last    INTEGER NOT NULL,
+		expires INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX throttle_expires ON throttle(expires);`,
 }
 
 // migrate applies the migrations the file has not seen, each in its own

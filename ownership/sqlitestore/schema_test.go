@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"log/slog"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -38,7 +39,7 @@ func TestUpgradeFromVersion1(t *testing.T) {
 
 	s, err := Open(ctx, path, slog.New(slog.DiscardHandler))
 	require.NoError(t, err, "opening a version-1 file")
-	require.Equal(t, "2", schemaVersion(t, s))
+	require.Equal(t, strconv.Itoa(ownership.SchemaVersion), schemaVersion(t, s))
 	got, err := s.Ticket(ctx, "T-1")
 	require.NoError(t, err)
 	want := old
@@ -60,7 +61,7 @@ func TestUpgradeFromVersion1(t *testing.T) {
 	s, err = Open(ctx, path, slog.New(slog.DiscardHandler))
 	require.NoError(t, err, "reopening the upgraded file")
 	defer s.Close()
-	require.Equal(t, "2", schemaVersion(t, s))
+	require.Equal(t, strconv.Itoa(ownership.SchemaVersion), schemaVersion(t, s))
 	_, err = s.AcquireLease(ctx, "imap:support", "replica-b", t0.Add(time.Second), time.Minute)
 	require.ErrorIs(t, err, ownership.ErrLeaseHeld, "the lease survived the reopen")
 	uid, err = s.Flag(ctx, "imap:support:uid")

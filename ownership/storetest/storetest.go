@@ -63,6 +63,9 @@ func RunTests(t *testing.T, newStore NewStore) {
 		{"LeaseRelease", testLeaseRelease},
 		{"LeaseFencedFlag", testLeaseFencedFlag},
 		{"LeaseConcurrentAcquire", testLeaseConcurrentAcquire},
+		{"Sessions", testSessions},
+		{"Throttle", testThrottle},
+		{"ThrottleConcurrent", testThrottleConcurrent},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
