@@ -21,7 +21,10 @@ import (
 func newMux(svc *ownership.Service, chans *channelSet, tokens []api.Token, users []dashboard.User, secureCookies bool, reg *prometheus.Registry, logger *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	reg.MustRegister(newLedgerCollector(svc, logger))
-	api.Register(mux, svc, api.Options{Tokens: tokens, Logger: logger})
+	// One throttle for the API and the dashboard: its counts live in the
+	// store, so they hold across replicas.
+	throttle := api.NewThrottle(svc.Store(), api.ThrottleOptions{Registerer: reg, Logger: logger})
+	api.Register(mux, svc, api.Options{Tokens: tokens, Logger: logger, Throttle: throttle})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -36,7 +39,9 @@ func newMux(svc *ownership.Service, chans *channelSet, tokens []api.Token, users
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": "channel " + ch + " is not enabled on this server"})
 		})
 	}
-	dashboard.Register(mux, svc, dashboard.Options{Auth: api.NewSessions(tokens, svc.Router(), secureCookies, nil), Secure: secureCookies, Logger: logger, Users: users})
+	sessions := api.NewSessions(tokens, svc.Router(), api.SessionOptions{Store: svc.Store(), Throttle: throttle, Secure: secureCookies, Logger: logger})
+	dashboard.Register(mux, svc, dashboard.Options{Auth: sessions, Secure: secureCookies, Logger: logger, Users: users,
+		Sessions: svc.Store(), Throttle: throttle})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such path: " + r.Method + " " + r.URL.Path})
 	})

@@ -5,6 +5,7 @@
 package api
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -22,6 +23,9 @@ type Options struct {
 	Tokens  []Token
 	MaxBody int64 // default DefaultMaxBody
 	Logger  *slog.Logger
+	// Throttle slows down wrong bearer tokens; nil means one on the
+	// Service's store (without metrics). Share one with the dashboard.
+	Throttle *Throttle
 }
 
 type handler struct {
@@ -41,13 +45,17 @@ func New(svc *ownership.Service, opts Options) http.Handler {
 // Register adds the /api/v1 routes to mux, so the caller's metrics see each
 // route pattern.
 func Register(mux *http.ServeMux, svc *ownership.Service, opts Options) {
-	h := &handler{svc: svc, auth: newAuthenticator(opts.Tokens, svc.Router()), maxBody: opts.MaxBody, logger: opts.Logger}
+	h := &handler{svc: svc, maxBody: opts.MaxBody, logger: opts.Logger}
 	if h.maxBody <= 0 {
 		h.maxBody = DefaultMaxBody
 	}
 	if h.logger == nil {
 		h.logger = slog.New(slog.DiscardHandler)
 	}
+	if opts.Throttle == nil {
+		opts.Throttle = NewThrottle(svc.Store(), ThrottleOptions{Logger: h.logger})
+	}
+	h.auth = newAuthenticator(opts.Tokens, svc.Router(), opts.Throttle)
 	route := func(pattern string, fn actorHandler) { mux.Handle(pattern, h.authed(fn)) }
 	route("GET /api/v1/tickets", h.listTickets)
 	route("POST /api/v1/tickets", h.createTicket)
@@ -77,11 +85,16 @@ func Register(mux *http.ServeMux, svc *ownership.Service, opts Options) {
 type actorHandler func(w http.ResponseWriter, r *http.Request, a ownership.Actor)
 
 // authed rejects requests without a valid token before anything else is
-// read from them.
+// read from them: 429 with Retry-After while the client is throttled.
 func (h *handler) authed(fn actorHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a, ok := h.auth.actor(r)
-		if !ok {
+		a, err := h.auth.authenticate(r, "api")
+		var te *ThrottledError
+		if errors.As(err, &te) {
+			writeThrottled(w, te)
+			return
+		}
+		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="intake"`)
 			writeError(w, http.StatusUnauthorized, "missing or invalid bearer token")
 			return

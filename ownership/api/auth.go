@@ -3,6 +3,7 @@ package api
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -20,11 +21,16 @@ type Token struct {
 	Rep    string       // the rep the token acts as; "" means Name
 }
 
-// authenticator checks bearer tokens in constant time.
+// ErrUnauthenticated: the request carries no valid credential.
+var ErrUnauthenticated = errors.New("missing or invalid credentials")
+
+// authenticator checks bearer tokens in constant time, throttling wrong
+// ones.
 type authenticator struct {
-	tokens []hashedToken
-	open   bool // no tokens configured: every request acts as the local admin
-	router *routing.Router
+	tokens   []hashedToken
+	open     bool // no tokens configured: every request acts as the local admin
+	router   *routing.Router
+	throttle *Throttle
 }
 
 type hashedToken struct {
@@ -32,8 +38,8 @@ type hashedToken struct {
 	actor ownership.Actor
 }
 
-func newAuthenticator(tokens []Token, router *routing.Router) *authenticator {
-	a := &authenticator{open: len(tokens) == 0, router: router}
+func newAuthenticator(tokens []Token, router *routing.Router, throttle *Throttle) *authenticator {
+	a := &authenticator{open: len(tokens) == 0, router: router, throttle: throttle}
 	for _, t := range tokens {
 		id := t.Rep
 		if id == "" {
@@ -44,23 +50,57 @@ func newAuthenticator(tokens []Token, router *routing.Router) *authenticator {
 	return a
 }
 
-// actor returns who makes the request, or false when it is not
-// authenticated. Hashing both sides first makes every comparison the same
-// length, and every token is compared, so timing says nothing about which
-// token or how much of it matched.
-func (a *authenticator) actor(r *http.Request) (ownership.Actor, bool) {
+// authenticate returns who makes the request: the local admin in open
+// mode, else the holder of the bearer token. A presented token is
+// throttled per client address (surface names where, for the metric): a
+// client with too many wrong tokens gets a *ThrottledError, its token
+// unchecked, so guessing cannot go faster than the throttle allows.
+func (a *authenticator) authenticate(r *http.Request, surface string) (ownership.Actor, error) {
 	if a.open {
 		if !sameMachine(r) {
-			return ownership.Actor{}, false
+			return ownership.Actor{}, ErrUnauthenticated
 		}
-		return a.openActor(r), true
+		return a.openActor(r), nil
 	}
+	raw, ok := bearer(r)
+	if !ok {
+		return ownership.Actor{}, ErrUnauthenticated
+	}
+	return a.check(r, surface, raw)
+}
+
+// check checks secret as a token presented by r's client, throttled.
+func (a *authenticator) check(r *http.Request, surface, secret string) (ownership.Actor, error) {
+	ctx, client := r.Context(), ClientKey(r)
+	if err := a.throttle.Check(ctx, surface, client); err != nil {
+		return ownership.Actor{}, err
+	}
+	actor, ok := a.match(secret)
+	if !ok {
+		a.throttle.Fail(ctx, r, surface, "bad_token", "", client)
+		return ownership.Actor{}, ErrUnauthenticated
+	}
+	return actor, nil
+}
+
+// bearer returns the request's bearer token, if it has one.
+func bearer(r *http.Request) (string, bool) {
 	scheme, raw, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	raw = strings.TrimSpace(raw)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || raw == "" {
+		return "", false
+	}
+	return raw, true
+}
+
+// match returns the actor of token secret. Hashing both sides first makes
+// every comparison the same length, and every token is compared, so
+// timing says nothing about which token or how much of it matched.
+func (a *authenticator) match(secret string) (ownership.Actor, bool) {
+	if secret == "" {
 		return ownership.Actor{}, false
 	}
-	sum := sha256.Sum256([]byte(raw))
+	sum := sha256.Sum256([]byte(secret))
 	var found ownership.Actor
 	match := 0
 	for _, t := range a.tokens {

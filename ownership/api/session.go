@@ -3,11 +3,8 @@ package api
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
+	"log/slog"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/intakehq/intake/ownership"
@@ -20,25 +17,50 @@ const SessionCookie = "intake_session"
 // SessionTTL is how long a dashboard sign-in lasts.
 const SessionTTL = 12 * time.Hour
 
-// Sessions signs dashboard sessions with the token the user signed in with:
-// the cookie is name.expiry.HMAC(key derived from that token), so every
-// replica can check it without shared state, and removing or rotating the
-// token ends its sessions. The API itself never accepts the cookie (only
-// bearer tokens), so a browser cannot be tricked into API calls.
+// Sessions signs dashboard sessions in with the token they present. Each
+// session is recorded in the store and its cookie signed with a key
+// derived from that token (see StartSession): signing out ends it on every
+// replica, and removing or rotating the token ends its sessions. The API
+// itself never accepts the cookie (only bearer tokens), so a browser
+// cannot be tricked into API calls.
 type Sessions struct {
 	auth   *authenticator
 	tokens map[string]Token // by name
+	store  SessionStore
 	secure bool
 	now    func() time.Time
+	logger *slog.Logger
 }
 
-// NewSessions returns the session keeper for tokens. secure marks cookies
-// Secure (set it when the dashboard is reached over HTTPS).
-func NewSessions(tokens []Token, router *routing.Router, secure bool, now func() time.Time) *Sessions {
-	s := &Sessions{auth: newAuthenticator(tokens, router), tokens: map[string]Token{}, secure: secure, now: now}
-	if s.now == nil {
-		s.now = time.Now
+// SessionOptions configure Sessions.
+type SessionOptions struct {
+	// Store records the sessions; required unless no tokens are
+	// configured.
+	Store SessionStore
+	// Throttle slows down wrong tokens; nil means one on Store (which must
+	// then also be a ThrottleStore, as ownership.Store is).
+	Throttle *Throttle
+	// Secure marks cookies Secure (set it when the dashboard is reached
+	// over HTTPS).
+	Secure bool
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// NewSessions returns the session keeper for tokens.
+func NewSessions(tokens []Token, router *routing.Router, opts SessionOptions) *Sessions {
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Throttle == nil {
+		ts, _ := opts.Store.(ThrottleStore)
+		opts.Throttle = NewThrottle(ts, ThrottleOptions{Logger: opts.Logger, Now: opts.Now})
+	}
+	s := &Sessions{auth: newAuthenticator(tokens, router, opts.Throttle), tokens: map[string]Token{}, store: opts.Store,
+		secure: opts.Secure, now: opts.Now, logger: opts.Logger}
 	for _, t := range tokens {
 		s.tokens[t.Name] = t
 	}
@@ -49,26 +71,38 @@ func NewSessions(tokens []Token, router *routing.Router, secure bool, now func()
 func (s *Sessions) Open() bool { return s.auth.open }
 
 // Actor returns who makes a dashboard request: the local admin in open
-// mode, else the bearer token or the session cookie.
-func (s *Sessions) Actor(r *http.Request) (ownership.Actor, bool) {
-	if a, ok := s.auth.actor(r); ok || s.auth.open {
-		return a, ok
+// mode, else the bearer token (throttled as on the API) or the session
+// cookie. The error is ErrUnauthenticated, a *ThrottledError, or the
+// store's when it cannot be read.
+func (s *Sessions) Actor(r *http.Request) (ownership.Actor, error) {
+	if _, ok := bearer(r); ok || s.auth.open {
+		return s.auth.authenticate(r, "dashboard_bearer")
 	}
 	c, err := r.Cookie(SessionCookie)
 	if err != nil {
-		return ownership.Actor{}, false
+		return ownership.Actor{}, ErrUnauthenticated
 	}
-	return s.verify(c.Value)
+	name, err := VerifySession(r.Context(), s.store, "token", c.Value, s.keyOf, s.now())
+	if err != nil {
+		return ownership.Actor{}, err
+	}
+	t := s.tokens[name]
+	id := t.Rep
+	if id == "" {
+		id = t.Name
+	}
+	return ownership.Actor{ID: id, Role: t.Role}, nil
 }
 
-// Login checks secret like a bearer token and, when it is valid, sets the
-// session cookie.
-func (s *Sessions) Login(w http.ResponseWriter, r *http.Request, secret string) (ownership.Actor, bool) {
-	probe := r.Clone(r.Context())
-	probe.Header = http.Header{"Authorization": {"Bearer " + secret}}
-	a, ok := s.auth.actor(probe)
-	if !ok || s.auth.open {
-		return ownership.Actor{}, false
+// Login checks secret like a bearer token (throttled per client address)
+// and, when it is valid, records a session and sets its cookie.
+func (s *Sessions) Login(w http.ResponseWriter, r *http.Request, secret string) (ownership.Actor, error) {
+	if s.auth.open {
+		return ownership.Actor{}, ErrUnauthenticated
+	}
+	a, err := s.auth.check(r, "dashboard_token", secret)
+	if err != nil {
+		return ownership.Actor{}, err
 	}
 	var name string
 	for n, t := range s.tokens {
@@ -76,43 +110,35 @@ func (s *Sessions) Login(w http.ResponseWriter, r *http.Request, secret string) 
 			name = n
 		}
 	}
-	exp := s.now().Add(SessionTTL).Unix()
-	value := base64.RawURLEncoding.EncodeToString([]byte(name)) + "." + strconv.FormatInt(exp, 10) + "." + s.mac(s.tokens[name], name, exp)
+	key, _ := s.keyOf(name)
+	value, err := StartSession(r.Context(), s.store, "token", name, key, s.now(), SessionTTL)
+	if err != nil {
+		return ownership.Actor{}, err
+	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: value, Path: "/", MaxAge: int(SessionTTL.Seconds()),
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode})
-	return a, true
+	return a, nil
 }
 
-// Logout clears the session cookie.
-func (s *Sessions) Logout(w http.ResponseWriter) {
+// Logout ends the request's token session in the store, for every
+// replica, and clears the cookie.
+func (s *Sessions) Logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(SessionCookie); err == nil && s.store != nil {
+		if err := EndSession(r.Context(), s.store, "token", c.Value, s.keyOf, s.now()); err != nil {
+			s.logger.WarnContext(r.Context(), "dashboard: cannot end session", "err", err)
+		}
+	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode})
 }
 
-func (s *Sessions) verify(value string) (ownership.Actor, bool) {
-	parts := strings.Split(value, ".")
-	if len(parts) != 3 {
-		return ownership.Actor{}, false
+// keyOf is the cookie signing key of token name, false when the config
+// no longer has it.
+func (s *Sessions) keyOf(name string) ([]byte, bool) {
+	t, ok := s.tokens[name]
+	if !ok {
+		return nil, false
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(parts[0])
-	exp, err2 := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil || err2 != nil || s.now().Unix() >= exp {
-		return ownership.Actor{}, false
-	}
-	t, ok := s.tokens[string(raw)]
-	if !ok || !hmac.Equal([]byte(parts[2]), []byte(s.mac(t, t.Name, exp))) {
-		return ownership.Actor{}, false
-	}
-	id := t.Rep
-	if id == "" {
-		id = t.Name
-	}
-	return ownership.Actor{ID: id, Role: t.Role}, true
-}
-
-func (s *Sessions) mac(t Token, name string, exp int64) string {
 	key := sha256.Sum256([]byte("intake-session:" + t.Secret))
-	m := hmac.New(sha256.New, key[:])
-	m.Write([]byte(name + "." + strconv.FormatInt(exp, 10)))
-	return hex.EncodeToString(m.Sum(nil))
+	return key[:], true
 }

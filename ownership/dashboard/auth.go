@@ -5,7 +5,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -45,13 +46,19 @@ type formHandler func(r *http.Request, s *session) (back, msg string, err error)
 // maxForm bounds a form post: a reply or note of ownership.MaxBody, encoded.
 const maxForm = 4 * ownership.MaxBody
 
-// identify returns who makes the request. The CSRF key is the credential
-// that authenticated it: the session cookie's value (secret, HttpOnly), the
-// bearer header (a browser never sends one cross-site), or, in token-less
-// mode, a random cookie that create makes when missing.
-func (d *dashboard) identify(w http.ResponseWriter, r *http.Request, create bool) (*session, bool) {
+// identify returns who makes the request, or ErrUnauthenticated, or a
+// *api.ThrottledError for a throttled bearer header. The CSRF key is the
+// credential that authenticated it: the session cookie's value (secret,
+// HttpOnly), the bearer header (a browser never sends one cross-site), or,
+// in token-less mode, a random cookie that create makes when missing.
+func (d *dashboard) identify(w http.ResponseWriter, r *http.Request, create bool) (*session, error) {
 	s := &session{}
-	if a, ok := d.auth.Actor(r); ok {
+	a, err := d.auth.Actor(r)
+	var te *api.ThrottledError
+	switch {
+	case errors.As(err, &te):
+		return nil, err
+	case err == nil:
 		s.actor = a
 		if h := r.Header.Get("Authorization"); h != "" {
 			s.key = "bearer:" + h
@@ -60,15 +67,17 @@ func (d *dashboard) identify(w http.ResponseWriter, r *http.Request, create bool
 		} else if k := d.anonKey(w, r, create); k != "" {
 			s.key = "anon:" + k
 		}
-	} else if a, v, ok := d.userSession(r); ok {
+	default:
+		a, v, err := d.userSession(r)
+		if err != nil {
+			return nil, err
+		}
 		s.actor, s.key, s.signOut = a, "user:"+v, true
-	} else {
-		return nil, false
 	}
 	if s.key != "" {
 		s.csrf = csrfToken(s.key)
 	}
-	return s, true
+	return s, nil
 }
 
 // csrfToken is the form token of a session: an HMAC keyed by the session's
@@ -109,8 +118,11 @@ func (d *dashboard) cookieSecure(r *http.Request) bool { return d.secure || r.TL
 // anyone else.
 func (d *dashboard) signedIn(fn pageHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, ok := d.identify(w, r, true)
-		if !ok {
+		s, err := d.identify(w, r, true)
+		if d.throttled(w, r, err) {
+			return
+		}
+		if err != nil {
 			if d.auth.Open() && len(d.users) == 0 {
 				http.Error(w, "the token-less dashboard answers only this machine", http.StatusForbidden)
 				return
@@ -131,8 +143,11 @@ func (d *dashboard) form(fn formHandler) http.Handler {
 			http.Error(w, "cross-site form post refused", http.StatusForbidden)
 			return
 		}
-		s, ok := d.identify(w, r, false)
-		if !ok {
+		s, err := d.identify(w, r, false)
+		if d.throttled(w, r, err) {
+			return
+		}
+		if err != nil {
 			d.renderLogin(w, r, http.StatusUnauthorized, "Your session has ended, so nothing was changed. Sign in again.", "")
 			return
 		}
@@ -194,15 +209,22 @@ func (d *dashboard) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var a ownership.Actor
-	var ok bool
+	var err error
 	if name := strings.TrimSpace(r.PostFormValue("user")); name != "" {
-		a, ok = d.userLogin(w, r, name, r.PostFormValue("password"))
+		a, err = d.userLogin(w, r, name, r.PostFormValue("password"))
 	} else {
-		a, ok = d.auth.Login(w, r, strings.TrimSpace(r.PostFormValue("token")))
+		a, err = d.auth.Login(w, r, strings.TrimSpace(r.PostFormValue("token")))
 	}
-	if !ok {
-		d.logger.Warn("dashboard sign-in refused", "remote", r.RemoteAddr)
+	if d.throttled(w, r, err) {
+		return
+	}
+	if errors.Is(err, api.ErrUnauthenticated) {
 		d.renderLogin(w, r, http.StatusUnauthorized, "That token, or user name and password, is not right.", next)
+		return
+	}
+	if err != nil {
+		d.logger.Error("dashboard sign-in failed", "remote", r.RemoteAddr, "err", err)
+		d.renderLogin(w, r, http.StatusServiceUnavailable, "Signing in is not possible right now. Please try again shortly.", next)
 		return
 	}
 	d.logger.Info("dashboard sign-in", "actor", a.ID, "role", a.Role)
@@ -221,11 +243,16 @@ func (d *dashboard) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
-	if s, ok := d.identify(w, r, false); ok && !validCSRF(s, r.PostFormValue("csrf")) {
+	if s, err := d.identify(w, r, false); err == nil && !validCSRF(s, r.PostFormValue("csrf")) {
 		d.fail(w, s, http.StatusForbidden, "This form has expired or came from another site. Reload the page and try again.")
 		return
 	}
-	d.auth.Logout(w)
+	d.auth.Logout(w, r)
+	if c, err := r.Cookie(userCookie); err == nil {
+		if err := api.EndSession(r.Context(), d.sessions, "user", c.Value, d.userKey, time.Now()); err != nil {
+			d.logger.Warn("dashboard: cannot end user session", "err", err)
+		}
+	}
 	http.SetCookie(w, &http.Cookie{Name: userCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
 		Secure: d.cookieSecure(r), SameSite: http.SameSiteLaxMode})
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -238,51 +265,82 @@ var dummyHash = sync.OnceValue(func() []byte {
 	return h
 })
 
-// userLogin checks a user's password and sets their session cookie:
-// name.expiry.HMAC keyed by the password hash, so every replica can check
-// it and a changed password ends the user's sessions.
-func (d *dashboard) userLogin(w http.ResponseWriter, r *http.Request, name, password string) (ownership.Actor, bool) {
+// userLogin checks a user's password, throttled per client address and
+// per account, and records a session with its cookie (see
+// api.StartSession: signed with a key derived from the password hash, so a
+// changed password or a removed user ends the user's sessions).
+func (d *dashboard) userLogin(w http.ResponseWriter, r *http.Request, name, password string) (ownership.Actor, error) {
+	ctx := r.Context()
 	u, known := d.users[name]
+	keys := []string{api.ClientKey(r)}
+	if known {
+		// Only configured names have a count: made-up ones cannot be
+		// guessed into, and would only fill the store.
+		keys = append(keys, api.AccountKey(name))
+	}
+	if err := d.throttle.Check(ctx, "dashboard_user", keys...); err != nil {
+		return ownership.Actor{}, err
+	}
 	hash := []byte(u.PasswordHash)
 	if !known {
 		hash = dummyHash()
 	}
 	if err := bcrypt.CompareHashAndPassword(hash, []byte(password)); err != nil || !known {
-		return ownership.Actor{}, false
+		reason, who := "bad_password", name
+		if !known {
+			reason, who = "unknown_user", "" // a mistyped password may be in the name field
+		}
+		d.throttle.Fail(ctx, r, "dashboard_user", reason, who, keys...)
+		return ownership.Actor{}, api.ErrUnauthenticated
 	}
-	exp := time.Now().Add(api.SessionTTL).Unix()
-	value := base64.RawURLEncoding.EncodeToString([]byte(name)) + "." + strconv.FormatInt(exp, 10) + "." + userMAC(u, exp)
+	d.throttle.Succeed(ctx, api.AccountKey(name))
+	key, _ := d.userKey(name)
+	value, err := api.StartSession(ctx, d.sessions, "user", name, key, time.Now(), api.SessionTTL)
+	if err != nil {
+		return ownership.Actor{}, err
+	}
 	http.SetCookie(w, &http.Cookie{Name: userCookie, Value: value, Path: "/", MaxAge: int(api.SessionTTL.Seconds()),
 		HttpOnly: true, Secure: d.cookieSecure(r), SameSite: http.SameSiteLaxMode})
-	return u.actor(), true
+	return u.actor(), nil
 }
 
-func (d *dashboard) userSession(r *http.Request) (ownership.Actor, string, bool) {
+// userSession returns the signed-in user of the request and the cookie
+// value, checked against the store (see api.VerifySession).
+func (d *dashboard) userSession(r *http.Request) (ownership.Actor, string, error) {
 	c, err := r.Cookie(userCookie)
 	if err != nil {
-		return ownership.Actor{}, "", false
+		return ownership.Actor{}, "", api.ErrUnauthenticated
 	}
-	parts := strings.Split(c.Value, ".")
-	if len(parts) != 3 {
-		return ownership.Actor{}, "", false
+	name, err := api.VerifySession(r.Context(), d.sessions, "user", c.Value, d.userKey, time.Now())
+	if err != nil {
+		return ownership.Actor{}, "", err
 	}
-	name, err := base64.RawURLEncoding.DecodeString(parts[0])
-	exp, err2 := strconv.ParseInt(parts[1], 10, 64)
-	if err != nil || err2 != nil || time.Now().Unix() >= exp {
-		return ownership.Actor{}, "", false
-	}
-	u, ok := d.users[string(name)]
-	if !ok || !hmac.Equal([]byte(parts[2]), []byte(userMAC(u, exp))) {
-		return ownership.Actor{}, "", false
-	}
-	return u.actor(), c.Value, true
+	return d.users[name].actor(), c.Value, nil
 }
 
-func userMAC(u User, exp int64) string {
+// userKey is the cookie signing key of user name, false when the config
+// no longer has the user.
+func (d *dashboard) userKey(name string) ([]byte, bool) {
+	u, ok := d.users[name]
+	if !ok {
+		return nil, false
+	}
 	key := sha256.Sum256([]byte("intake-user-session:" + u.PasswordHash))
-	m := hmac.New(sha256.New, key[:])
-	m.Write([]byte(u.Name + "." + strconv.FormatInt(exp, 10)))
-	return hex.EncodeToString(m.Sum(nil))
+	return key[:], true
+}
+
+// throttled answers a *api.ThrottledError with the sign-in page, 429 and
+// Retry-After, and reports whether it did.
+func (d *dashboard) throttled(w http.ResponseWriter, r *http.Request, err error) bool {
+	var te *api.ThrottledError
+	if !errors.As(err, &te) {
+		return false
+	}
+	secs := api.RetryAfter(te.Wait)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	d.renderLogin(w, r, http.StatusTooManyRequests,
+		fmt.Sprintf("Too many failed sign-ins from here. Try again in %d seconds.", secs), "")
+	return true
 }
 
 func (u User) actor() ownership.Actor {

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/intakehq/intake/ownership"
+	"github.com/intakehq/intake/ownership/api"
 	"github.com/intakehq/intake/routing"
 )
 
@@ -31,12 +32,14 @@ import (
 var files embed.FS
 
 // Auth is what the dashboard needs to know who is asking and to sign them
-// in and out with a token (api.Sessions implements it).
+// in and out with a token (api.Sessions implements it). Actor and Login
+// fail with api.ErrUnauthenticated, a *api.ThrottledError, or a store
+// error.
 type Auth interface {
 	Open() bool
-	Actor(r *http.Request) (ownership.Actor, bool)
-	Login(w http.ResponseWriter, r *http.Request, secret string) (ownership.Actor, bool)
-	Logout(w http.ResponseWriter)
+	Actor(r *http.Request) (ownership.Actor, error)
+	Login(w http.ResponseWriter, r *http.Request, secret string) (ownership.Actor, error)
+	Logout(w http.ResponseWriter, r *http.Request)
 }
 
 // User is a person who signs in with a name and password instead of a
@@ -58,15 +61,22 @@ type Options struct {
 	// dashboard is reached over HTTPS; a TLS request marks them anyway).
 	Secure bool
 	Logger *slog.Logger
+	// Sessions records user sign-ins; nil means the Service's store.
+	Sessions api.SessionStore
+	// Throttle slows down wrong passwords; nil means one on the Service's
+	// store (without metrics). Share one with the API and Auth.
+	Throttle *api.Throttle
 }
 
 type dashboard struct {
-	svc    *ownership.Service
-	auth   Auth
-	users  map[string]User
-	secure bool
-	logger *slog.Logger
-	pages  map[string]*template.Template
+	svc      *ownership.Service
+	auth     Auth
+	users    map[string]User
+	secure   bool
+	logger   *slog.Logger
+	pages    map[string]*template.Template
+	sessions api.SessionStore
+	throttle *api.Throttle
 }
 
 // Register adds the dashboard's routes to mux.
@@ -74,6 +84,13 @@ func Register(mux *http.ServeMux, svc *ownership.Service, opts Options) {
 	d := &dashboard{svc: svc, auth: opts.Auth, users: map[string]User{}, secure: opts.Secure, logger: opts.Logger, pages: parsePages()}
 	if d.logger == nil {
 		d.logger = slog.New(slog.DiscardHandler)
+	}
+	d.sessions, d.throttle = opts.Sessions, opts.Throttle
+	if d.sessions == nil {
+		d.sessions = svc.Store()
+	}
+	if d.throttle == nil {
+		d.throttle = api.NewThrottle(svc.Store(), api.ThrottleOptions{Logger: d.logger})
 	}
 	for _, u := range opts.Users {
 		d.users[u.Name] = u

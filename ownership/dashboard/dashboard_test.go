@@ -37,7 +37,7 @@ func serve(t *testing.T, opts dashboard.Options, tokens []api.Token) (*ownership
 		o.Outbound = map[channels.Kind]bool{channels.Email: true}
 	})
 	mux := http.NewServeMux()
-	opts.Auth = api.NewSessions(tokens, f.Service.Router(), false, nil)
+	opts.Auth = api.NewSessions(tokens, f.Service.Router(), api.SessionOptions{Store: f.Service.Store()})
 	dashboard.Register(mux, f.Service, opts)
 	api.Register(mux, f.Service, api.Options{Tokens: tokens})
 	srv := httptest.NewServer(mux)
