@@ -135,8 +135,10 @@ type Ticket struct {
 	// Rev is the store's revision: every write of the ticket adds one, and
 	// UpdateTicket applies only while the stored Rev is still the one the
 	// change was computed from, so bookkeeping writes (a triage post
-	// recorded, a delivery status) never overwrite each other either.
-	Rev int64 `json:"rev"`
+	// recorded, a delivery status) never overwrite each other either. It
+	// is internal: a ticket's JSON leaves it out, and stores keep it with
+	// MarshalStored.
+	Rev int64 `json:"-"`
 
 	CreatedAt  time.Time  `json:"created_at"`
 	UpdatedAt  time.Time  `json:"updated_at"`

@@ -1,6 +1,9 @@
 package ownership
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Conflicts reports whether next differs from cur in a field a client could
 // conflict with: owner (and team), status, priority, acknowledgement, the
@@ -40,13 +43,32 @@ func sameOffer(a, b *Offer) bool {
 		a.ExpiresAt.Equal(b.ExpiresAt) && a.Reason == b.Reason
 }
 
-// UpgradeRev gives a ticket stored before revisions existed (no Rev in its
-// JSON) its Version as revision: every write moved the version then, so it
-// is the revision too (the Redis store's "v" field holds exactly that).
-// Stores call it on every ticket they decode. (A json.Unmarshaler on
-// Ticket would do the same but break every struct that embeds Ticket.)
-func UpgradeRev(t *Ticket) {
+// stored is a ticket as stores keep it: its JSON plus the revision,
+// which the JSON clients see leaves out. The embedded fields come first,
+// so the JSON still starts with id and number.
+type stored struct {
+	Ticket
+	Rev int64 `json:"rev"`
+}
+
+// MarshalStored encodes t as stores keep it, Rev included.
+func MarshalStored(t Ticket) ([]byte, error) {
+	return json.Marshal(stored{Ticket: t, Rev: t.Rev})
+}
+
+// UnmarshalStored decodes what MarshalStored wrote. A ticket stored before
+// revisions existed has none; every write moved its version then, so its
+// Version is its revision too (the Redis store's "v" field holds exactly
+// that).
+func UnmarshalStored(b []byte) (Ticket, error) {
+	var s stored
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Ticket{}, err
+	}
+	t := s.Ticket
+	t.Rev = s.Rev
 	if t.Rev == 0 {
 		t.Rev = t.Version
 	}
+	return t, nil
 }

@@ -1,6 +1,7 @@
 package ownership
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -43,4 +44,21 @@ func TestConflicts(t *testing.T) {
 			require.Equal(t, int64(4), next.Version, c.name)
 		}
 	}
+}
+
+// The revision is kept by stores, never shown in a ticket's JSON; a ticket
+// stored before revisions existed reads its version as its revision.
+func TestStoredRevision(t *testing.T) {
+	tk := Ticket{ID: "T-3", Number: 3, Version: 2, Rev: 7, Owner: "dana", Status: StatusOpen}
+	plain, err := json.Marshal(tk)
+	require.NoError(t, err)
+	require.NotContains(t, string(plain), `"rev"`)
+	b, err := MarshalStored(tk)
+	require.NoError(t, err)
+	got, err := UnmarshalStored(b)
+	require.NoError(t, err)
+	require.Equal(t, tk, got)
+	old, err := UnmarshalStored(plain)
+	require.NoError(t, err)
+	require.Equal(t, int64(2), old.Rev, "stored before revisions: the version was the revision")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -42,6 +43,13 @@ func TestVersionSurvivesBookkeeping(t *testing.T) {
 		e.settle(t)
 		_, after := fetchTicket(t, e.api, created.ID)
 		require.Greater(t, len(after), len(before), "the server wrote to the ticket meanwhile")
+
+		resp, err := http.Get(e.srv.url + "/api/v1/tickets/" + created.ID)
+		require.NoError(t, err)
+		raw, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.NotContains(t, string(raw), `"rev"`, "the store's revision is not part of the API")
 
 		require.Equal(t, http.StatusOK, assign(created.ID, other(created.Owner), created.Version),
 			"the 201's version is still the ticket's version")

@@ -104,7 +104,7 @@ func (s *Store) updateCall(req ownership.UpdateRequest) (call, error) {
 	}
 	expected := t.Rev
 	t.ID, t.Number, t.Rev = ownership.FormatID(n), n, expected+1
-	js, err := json.Marshal(t)
+	js, err := ownership.MarshalStored(t)
 	if err != nil {
 		return call{}, fmt.Errorf("redisstore: update ticket %s: encode: %w", t.ID, err)
 	}
@@ -186,14 +186,13 @@ func reply(v any, err error) (tag, js string, _ error) {
 }
 
 func decodeTicket(js string) (ownership.Ticket, error) {
-	var t ownership.Ticket
 	if js == "" {
-		return t, errors.New("stored ticket missing")
+		return ownership.Ticket{}, errors.New("stored ticket missing")
 	}
-	if err := json.Unmarshal([]byte(js), &t); err != nil {
+	t, err := ownership.UnmarshalStored([]byte(js))
+	if err != nil {
 		return t, fmt.Errorf("decode stored ticket: %w", err)
 	}
-	ownership.UpgradeRev(&t)
 	return t, nil
 }
 
@@ -209,14 +208,14 @@ var (
 
 // ticketRest returns t's JSON without its opening brace and without the
 // id, number and version fields, which the create script prepends. The
-// field order of ownership.Ticket puts id and number first (rev, after
-// version, stays in rest); version is the only top-level "version" key with
-// a number value (a string inside the
+// field order of ownership.Ticket puts id and number first (MarshalStored
+// appends rev, which stays in rest); version is the only top-level
+// "version" key with a number value (a string inside the
 // JSON cannot contain an unescaped `,"`), and the checks below fail loudly
 // should the type change.
 func ticketRest(t ownership.Ticket) (string, error) {
 	t.ID, t.Number, t.Version = "", 0, 0
-	b, err := json.Marshal(t)
+	b, err := ownership.MarshalStored(t)
 	if err != nil {
 		return "", fmt.Errorf("encode ticket: %w", err)
 	}

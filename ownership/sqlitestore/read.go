@@ -189,10 +189,9 @@ func (s *Store) RepStates(ctx context.Context) (map[string]ownership.RepState, e
 }
 
 func decodeTicket(raw string) (ownership.Ticket, error) {
-	var t ownership.Ticket
-	if err := json.Unmarshal([]byte(raw), &t); err != nil {
+	t, err := ownership.UnmarshalStored([]byte(raw))
+	if err != nil {
 		return ownership.Ticket{}, fmt.Errorf("sqlite: decode ticket: %w", err)
 	}
-	ownership.UpgradeRev(&t)
 	return t, nil
 }

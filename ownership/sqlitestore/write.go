@@ -162,7 +162,7 @@ func checkCapacity(ctx context.Context, tx *sql.Tx, owner string, capacity int) 
 }
 
 func insertTicket(ctx context.Context, tx *sql.Tx, t ownership.Ticket) error {
-	raw, err := json.Marshal(t)
+	raw, err := ownership.MarshalStored(t)
 	if err != nil {
 		return fmt.Errorf("encode ticket: %w", err)
 	}
@@ -179,7 +179,7 @@ func insertTicket(ctx context.Context, tx *sql.Tx, t ownership.Ticket) error {
 }
 
 func replaceTicket(ctx context.Context, tx *sql.Tx, old, t ownership.Ticket, opID string) error {
-	raw, err := json.Marshal(t)
+	raw, err := ownership.MarshalStored(t)
 	if err != nil {
 		return fmt.Errorf("encode ticket: %w", err)
 	}
