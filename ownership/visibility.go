@@ -97,10 +97,15 @@ func (s *Service) Narrow(a Actor, f Filter) Filter {
 }
 
 // outOfScope is the error for a ticket the actor may not see. It reads
-// exactly like the store's error for an unknown ticket and wraps
-// ErrNotFound, so no surface reveals that the ticket exists (the API and
-// dashboard answer 404 for reads and writes alike).
+// exactly like unknownTicket and wraps ErrNotFound, so no surface reveals
+// that the ticket exists (the API and dashboard answer 404 for reads and
+// writes alike).
 type outOfScope struct{ id string }
+
+// unknownTicket is the error for ticket id when the store has none. The
+// stores word theirs differently; what an actor is told must not depend on
+// the store, or an unknown ticket and a hidden one could be told apart.
+func unknownTicket(id string) error { return fmt.Errorf("ticket %s: %w", id, ErrNotFound) }
 
 func (e *outOfScope) Error() string { return "ticket " + e.id + ": " + ErrNotFound.Error() }
 func (e *outOfScope) Unwrap() error { return ErrNotFound }
@@ -116,21 +121,24 @@ func IsOutOfScope(err error) bool {
 // inScope returns the out-of-scope error when a may not see t. Each
 // action checks it on the state its compare-and-set write starts from, so
 // a ticket that left the actor's scope meanwhile is not changed.
-func (s *Service) inScope(a Actor, t Ticket) error {
+func (s *Service) inScope(a Actor, id string, t Ticket) error {
 	if s.CanSee(a, t) {
 		return nil
 	}
-	return &outOfScope{id: t.ID}
+	return &outOfScope{id: id}
 }
 
 // TicketFor returns ticket id as a sees it: ErrNotFound (worded as for an
 // unknown ticket) when it is outside a's scope.
 func (s *Service) TicketFor(ctx context.Context, a Actor, id string) (Ticket, error) {
 	t, err := s.store.Ticket(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return Ticket{}, unknownTicket(id)
+	}
 	if err != nil {
 		return Ticket{}, err
 	}
-	if err := s.inScope(a, t); err != nil {
+	if err := s.inScope(a, id, t); err != nil {
 		return Ticket{}, err
 	}
 	return t, nil
@@ -170,8 +178,8 @@ func (s *Service) AuditFor(ctx context.Context, a Actor) (Audit, error) {
 // scope (so a ticket that left the scope meanwhile is not changed). Every
 // action an actor makes goes through it or changeWithOutboxAs.
 func (s *Service) changeAs(ctx context.Context, a Actor, action, id string, expect *int64, fn mutation) (Ticket, error) {
-	return s.seenBy(a)(s.change(ctx, action, id, expect, func(t *Ticket, now time.Time) ([]Event, error) {
-		if err := s.inScope(a, *t); err != nil {
+	return s.seenBy(a, id)(s.change(ctx, action, id, expect, func(t *Ticket, now time.Time) ([]Event, error) {
+		if err := s.inScope(a, id, *t); err != nil {
 			return nil, err
 		}
 		return fn(t, now)
@@ -181,25 +189,28 @@ func (s *Service) changeAs(ctx context.Context, a Actor, action, id string, expe
 // changeWithOutboxAs is changeAs for changeWithOutbox.
 func (s *Service) changeWithOutboxAs(ctx context.Context, a Actor, action, id string, expect *int64,
 	fn func(*Ticket, time.Time) ([]Event, []OutboxItem, error)) (Ticket, error) {
-	return s.seenBy(a)(s.changeWithOutbox(ctx, action, id, expect, func(t *Ticket, now time.Time) ([]Event, []OutboxItem, error) {
-		if err := s.inScope(a, *t); err != nil {
+	return s.seenBy(a, id)(s.changeWithOutbox(ctx, action, id, expect, func(t *Ticket, now time.Time) ([]Event, []OutboxItem, error) {
+		if err := s.inScope(a, id, *t); err != nil {
 			return nil, nil, err
 		}
 		return fn(t, now)
 	}))
 }
 
-// seenBy filters what a change returns to a: a ticket a may not see is
-// never handed back, not beside an error (the state the change was
-// refused in) and not in a *ConflictError (a stale version sent for a
+// seenBy filters what a change of ticket id returns to a: a ticket a may
+// not see is never handed back, not beside an error (the state the change
+// was refused in) and not in a *ConflictError (a stale version sent for a
 // ticket outside a's scope is refused before the scope check runs; it
-// reads as not found too).
-func (s *Service) seenBy(a Actor) func(Ticket, error) (Ticket, error) {
+// reads as not found too); and an unknown ticket is worded as
+// unknownTicket.
+func (s *Service) seenBy(a Actor, id string) func(Ticket, error) (Ticket, error) {
 	return func(t Ticket, err error) (Ticket, error) {
 		var ce *ConflictError
 		switch {
 		case errors.As(err, &ce) && !s.CanSee(a, ce.Current):
-			return Ticket{}, &outOfScope{id: ce.Current.ID}
+			return Ticket{}, &outOfScope{id: id}
+		case errors.Is(err, ErrNotFound) && !IsOutOfScope(err):
+			return Ticket{}, unknownTicket(id)
 		case err != nil && !s.CanSee(a, t):
 			return Ticket{}, err
 		}
