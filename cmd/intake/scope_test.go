@@ -154,15 +154,58 @@ func TestTechScopeSetting(t *testing.T) {
 // getAs GETs url in token-less mode acting as rep (X-Intake-Actor).
 func getAs(t *testing.T, url, rep string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(context.Background(), "GET", url, nil)
+	return doAs(t, "GET", url, rep, "")
+}
+
+// doAs sends a request in token-less mode acting as rep (X-Intake-Actor).
+func doAs(t *testing.T, method, url, rep, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), method, url, strings.NewReader(body))
 	require.NoError(t, err)
 	req.Header.Set("X-Intake-Actor", rep)
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	return resp.StatusCode, string(b)
+}
+
+// TestTechScopeHidesTicketsOnEveryStore: on either store, a ticket
+// outside a tech's scope is answered exactly as one that does not exist
+// (the stores word their own not-found errors differently).
+func TestTechScopeHidesTicketsOnEveryStore(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "intake.yaml")
+			require.NoError(t, writeFile(path, "listen: 127.0.0.1:0\n"+twoTeamRoster("")))
+			srv := startServer(t, serveFlags{config: path, store: b.url(t)})
+			cl := newAPIClient(srv.url, "", 1)
+			for subject, email := range map[string]string{"Printer jammed": "pat@example.org", "Server down": "sam@example.net"} {
+				_, err := cl.do(context.Background(), "POST", "/api/v1/tickets", map[string]any{"subject": subject, "contact": map[string]string{"email": email}}, nil)
+				require.NoError(t, err)
+			}
+			tk, _ := fetchTicket(t, cl, "T-2")
+			if tk.Subject != "Server down" {
+				tk, _ = fetchTicket(t, cl, "T-1")
+			}
+			require.Equal(t, "tom/infra", tk.Owner+"/"+tk.Team)
+			hiddenID := tk.ID
+			for _, c := range []struct{ method, path, body string }{
+				{"GET", "/api/v1/tickets/%s", ""},
+				{"POST", "/api/v1/tickets/%s/notes", `{"body":"peek"}`},
+				{"POST", "/api/v1/tickets/%s/take", `{"version":7}`},
+			} {
+				code, hidden := doAs(t, c.method, srv.url+fmt.Sprintf(c.path, hiddenID), "dana", c.body)
+				require.Equal(t, 404, code, "%s %s: %s", c.method, c.path, hidden)
+				_, unknown := doAs(t, c.method, srv.url+fmt.Sprintf(c.path, "T-99"), "dana", c.body)
+				require.Equal(t, strings.ReplaceAll(unknown, "T-99", hiddenID), hidden, "%s %s", c.method, c.path)
+			}
+		})
+	}
 }
 
 // TestAuditTechScope: intake audit with a tech's token audits the tickets
