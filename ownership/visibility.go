@@ -73,9 +73,6 @@ func (s *Service) scopeOf(a Actor) *Scope {
 	return sc
 }
 
-// TechScope returns the scope techs work in.
-func (s *Service) TechScope() TechScope { return s.techScope }
-
 // ScopeName is the name of a's scope as the API reports it: "all" for a
 // manager, else the tech scope.
 func (s *Service) ScopeName(a Actor) TechScope {
@@ -102,13 +99,13 @@ func (s *Service) Narrow(a Actor, f Filter) Filter {
 // writes alike).
 type outOfScope struct{ id string }
 
+func (e *outOfScope) Error() string { return "ticket " + e.id + ": " + ErrNotFound.Error() }
+func (e *outOfScope) Unwrap() error { return ErrNotFound }
+
 // unknownTicket is the error for ticket id when the store has none. The
 // stores word theirs differently; what an actor is told must not depend on
 // the store, or an unknown ticket and a hidden one could be told apart.
 func unknownTicket(id string) error { return fmt.Errorf("ticket %s: %w", id, ErrNotFound) }
-
-func (e *outOfScope) Error() string { return "ticket " + e.id + ": " + ErrNotFound.Error() }
-func (e *outOfScope) Unwrap() error { return ErrNotFound }
 
 // IsOutOfScope reports whether err refused a ticket outside the actor's
 // scope (rather than an unknown one). Only a surface where the actor
