@@ -74,6 +74,9 @@ type API struct {
 	// Tokens are the accepted bearer tokens. With none, the API and the
 	// dashboard are open, and only on a loopback address (DESIGN §5).
 	Tokens []Token `yaml:"tokens,omitempty" json:"tokens,omitempty"`
+	// TechScope is which tickets techs see and act on: own, team (the
+	// default) or all (ownership.TechScope). Managers see every ticket.
+	TechScope string `yaml:"tech_scope,omitempty" json:"tech_scope,omitempty"`
 }
 
 // Token is one API bearer token.

@@ -184,6 +184,9 @@ func TestBadConfigs(t *testing.T) {
 		"bad-unknown-key.yaml": {
 			`bad-unknown-key.yaml:9: teams[0].fallbak: unknown key (did you mean "fallback"?)`,
 		},
+		"bad-tech-scope.yaml": {
+			`bad-tech-scope.yaml:2: api.tech_scope: "everyone": want one of "own", "team", "all"`,
+		},
 		"bad-unset-env.yaml": {
 			`bad-unset-env.yaml:4: api.tokens[0].token: environment variable INTAKE_TEST_NOT_SET is not set`,
 		},

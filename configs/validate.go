@@ -130,6 +130,11 @@ func (v *validator) server() {
 }
 
 func (v *validator) api() {
+	switch s := v.c.API.TechScope; s {
+	case "", "own", "team", "all": // ownership.TechScopes; "" is team
+	default:
+		v.addf("api.tech_scope", "%s", want(s, "own", "team", "all"))
+	}
 	names := map[string]int{}
 	values := map[Secret]int{}
 	for i, t := range v.c.API.Tokens {

@@ -18,7 +18,7 @@ func (s *Service) Assign(ctx context.Context, a Actor, id, to, reason string, ve
 	if _, ok := s.router.Rep(to); !ok {
 		return Ticket{}, fmt.Errorf("%w: %q is not a rep on the roster", ErrInvalid, to)
 	}
-	return s.change(ctx, "assign", id, version, func(t *Ticket, now time.Time) ([]Event, error) {
+	return s.changeAs(ctx, a, "assign", id, version, func(t *Ticket, now time.Time) ([]Event, error) {
 		if t.Status == StatusClosed {
 			return nil, fmt.Errorf("%w: %s is closed", ErrState, t.ID)
 		}
@@ -53,7 +53,7 @@ func (s *Service) Transfer(ctx context.Context, a Actor, id, to, reason string, 
 	if avail == routing.Off {
 		return Ticket{}, fmt.Errorf("%w: %s is off and cannot take a handoff", ErrState, to)
 	}
-	return s.change(ctx, "transfer", id, version, func(t *Ticket, now time.Time) ([]Event, error) {
+	return s.changeAs(ctx, a, "transfer", id, version, func(t *Ticket, now time.Time) ([]Event, error) {
 		if t.Status == StatusClosed {
 			return nil, fmt.Errorf("%w: %s is closed", ErrState, t.ID)
 		}
@@ -78,7 +78,7 @@ func (s *Service) Transfer(ctx context.Context, a Actor, id, to, reason string, 
 // (and have acknowledged it). An offer past its time lapses instead.
 func (s *Service) AcceptTransfer(ctx context.Context, a Actor, id string, version *int64) (Ticket, error) {
 	lapsed := false
-	t, err := s.change(ctx, "accept", id, version, func(t *Ticket, now time.Time) ([]Event, error) {
+	t, err := s.changeAs(ctx, a, "accept", id, version, func(t *Ticket, now time.Time) ([]Event, error) {
 		if t.Offer == nil || t.Offer.To != a.ID {
 			if t.Owner == a.ID {
 				return nil, errNoChange // accepted already
@@ -103,7 +103,7 @@ func (s *Service) AcceptTransfer(ctx context.Context, a Actor, id string, versio
 
 // DeclineTransfer refuses a handoff offered to the actor; the owner keeps the ticket.
 func (s *Service) DeclineTransfer(ctx context.Context, a Actor, id, reason string) (Ticket, error) {
-	return s.change(ctx, "decline", id, nil, func(t *Ticket, now time.Time) ([]Event, error) {
+	return s.changeAs(ctx, a, "decline", id, nil, func(t *Ticket, now time.Time) ([]Event, error) {
 		if t.Offer == nil || t.Offer.To != a.ID {
 			return nil, fmt.Errorf("%w: no handoff of %s is offered to %s", ErrState, t.ID, a.ID)
 		}
@@ -120,7 +120,7 @@ func (s *Service) Take(ctx context.Context, a Actor, id string, version *int64) 
 	if _, ok := s.router.Rep(a.ID); !ok {
 		return Ticket{}, fmt.Errorf("%w: %q is not a rep on the roster", ErrForbidden, a.ID)
 	}
-	return s.change(ctx, "take", id, version, func(t *Ticket, now time.Time) ([]Event, error) {
+	return s.changeAs(ctx, a, "take", id, version, func(t *Ticket, now time.Time) ([]Event, error) {
 		if t.Status == StatusClosed {
 			return nil, fmt.Errorf("%w: %s is closed", ErrState, t.ID)
 		}
@@ -167,7 +167,7 @@ func (s *Service) takeable(ctx context.Context, t Ticket, now time.Time) (string
 
 // Ack records that the owner has seen the ticket and is on it.
 func (s *Service) Ack(ctx context.Context, a Actor, id string, version *int64) (Ticket, error) {
-	return s.change(ctx, "ack", id, version, func(t *Ticket, now time.Time) ([]Event, error) {
+	return s.changeAs(ctx, a, "ack", id, version, func(t *Ticket, now time.Time) ([]Event, error) {
 		if t.Owner != a.ID {
 			return nil, fmt.Errorf("%w: only the owner (%s) can acknowledge %s", ErrForbidden, t.Owner, t.ID)
 		}
@@ -185,7 +185,7 @@ func (s *Service) SetStatus(ctx context.Context, a Actor, id string, st Status, 
 	if !st.Valid() {
 		return Ticket{}, fmt.Errorf("%w: status %q is not one of open, pending, resolved, closed", ErrInvalid, st)
 	}
-	return s.change(ctx, "status", id, version, func(t *Ticket, now time.Time) ([]Event, error) {
+	return s.changeAs(ctx, a, "status", id, version, func(t *Ticket, now time.Time) ([]Event, error) {
 		if t.Owner != a.ID && !a.IsManager() {
 			return nil, fmt.Errorf("%w: only the owner (%s) or a manager can change the status of %s", ErrForbidden, t.Owner, t.ID)
 		}
@@ -231,7 +231,7 @@ func (s *Service) Note(ctx context.Context, a Actor, id, body string) (Ticket, e
 	if len(body) > MaxBody {
 		return Ticket{}, fmt.Errorf("%w: note is %d bytes, the limit is %d", ErrInvalid, len(body), MaxBody)
 	}
-	return s.change(ctx, "note", id, nil, func(t *Ticket, now time.Time) ([]Event, error) {
+	return s.changeAs(ctx, a, "note", id, nil, func(t *Ticket, now time.Time) ([]Event, error) {
 		return []Event{{Type: EventNote, At: now, Actor: a.ID, Body: body}}, nil
 	})
 }
@@ -241,7 +241,7 @@ func (s *Service) LogTime(ctx context.Context, a Actor, id string, minutes int, 
 	if minutes <= 0 || minutes > 24*60 {
 		return Ticket{}, fmt.Errorf("%w: minutes must be between 1 and 1440, got %d", ErrInvalid, minutes)
 	}
-	return s.change(ctx, "time", id, nil, func(t *Ticket, now time.Time) ([]Event, error) {
+	return s.changeAs(ctx, a, "time", id, nil, func(t *Ticket, now time.Time) ([]Event, error) {
 		return []Event{{Type: EventTimeLogged, At: now, Actor: a.ID, Minutes: minutes, Body: oneLine(note)}}, nil
 	})
 }

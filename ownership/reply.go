@@ -28,7 +28,7 @@ func (s *Service) Reply(ctx context.Context, a Actor, id, body, key string) (Tic
 	itemID := "reply:" + id + ":" + key
 	// The reply is queued in the same write that puts it on the timeline:
 	// no reply is shown as sent that the outbox does not hold.
-	return s.changeWithOutbox(ctx, "reply", id, nil, func(t *Ticket, now time.Time) ([]Event, []OutboxItem, error) {
+	return s.changeWithOutboxAs(ctx, a, "reply", id, nil, func(t *Ticket, now time.Time) ([]Event, []OutboxItem, error) {
 		if t.Status == StatusClosed {
 			return nil, nil, fmt.Errorf("%w: %s is closed", ErrState, t.ID)
 		}

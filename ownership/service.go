@@ -90,6 +90,8 @@ type Options struct {
 	// AlertChannel, when set, is a Slack channel that gets every manager
 	// alert too (escalations, stuck tickets, breached SLAs).
 	AlertChannel string
+	// TechScope is which tickets techs see and act on; "" is ScopeTeam.
+	TechScope TechScope
 }
 
 // RepContact is how to reach a rep.
@@ -117,6 +119,8 @@ type Service struct {
 	ack    string
 	// alertChannel is the Slack channel for manager alerts ("" for none).
 	alertChannel string
+	// techScope is which tickets techs see (see visibility.go).
+	techScope TechScope
 
 	// createMu serialises routing decisions in this process, so
 	// least_loaded sees the load the previous decision left. Across
@@ -147,9 +151,16 @@ func NewService(opts Options) (*Service, error) {
 		out:          opts.Outbound,
 		ack:          opts.AckTemplate,
 		alertChannel: opts.AlertChannel,
+		techScope:    opts.TechScope,
 	}
 	if s.ack == "" {
 		s.ack = DefaultAckTemplate
+	}
+	if s.techScope == "" {
+		s.techScope = ScopeTeam
+	}
+	if !s.techScope.Valid() {
+		return nil, fmt.Errorf("ownership: tech scope %q is not one of own, team, all", s.techScope)
 	}
 	if s.now == nil {
 		s.now = time.Now

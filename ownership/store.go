@@ -86,6 +86,11 @@ type Filter struct {
 	Contact  string // a Contact.Keys() key
 	Limit    int    // default 50, at most 1000
 	Cursor   string // from Page.Next: continue after the last ticket returned
+	// Scope, when not nil, keeps only the tickets it Allows (what one rep
+	// may see: owned by or offered to Scope.Rep, or of a team in
+	// Scope.Teams). Stores apply it in the list query itself, so a page
+	// is full and Next is right whatever the scope leaves out.
+	Scope *Scope
 }
 
 // Page is one page of tickets, newest first.

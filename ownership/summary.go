@@ -41,10 +41,13 @@ type Audit struct {
 }
 
 // Summary counts the tickets that are not closed.
-func (s *Service) Summary(ctx context.Context) (Summary, error) {
+func (s *Service) Summary(ctx context.Context) (Summary, error) { return s.summarize(ctx, nil) }
+
+// summarize counts the tickets in sc that are not closed.
+func (s *Service) summarize(ctx context.Context, sc *Scope) (Summary, error) {
 	sum := Summary{ByOwner: map[string]int{}, ByChannel: map[string]int{}, ByTeam: map[string]int{}, Teams: map[string]TeamCounts{}}
 	now := s.now()
-	err := s.eachNotClosed(ctx, func(t Ticket) error {
+	err := s.eachNotClosedIn(ctx, sc, func(t Ticket) error {
 		tc := sum.Teams[t.Team]
 		defer func() { sum.Teams[t.Team] = tc }()
 		if s.unowned(t) {
@@ -96,10 +99,13 @@ func slaAtRisk(t Ticket, now time.Time) bool {
 
 // Audit returns the tickets that are unowned, unacknowledged past their
 // timeout, or past an SLA due time, oldest first.
-func (s *Service) Audit(ctx context.Context) (Audit, error) {
+func (s *Service) Audit(ctx context.Context) (Audit, error) { return s.audit(ctx, nil) }
+
+// audit is Audit over the tickets in sc.
+func (s *Service) audit(ctx context.Context, sc *Scope) (Audit, error) {
 	var a Audit
 	now := s.now()
-	err := s.eachNotClosed(ctx, func(t Ticket) error {
+	err := s.eachNotClosedIn(ctx, sc, func(t Ticket) error {
 		if s.unowned(t) {
 			a.Unowned = append(a.Unowned, t)
 		}
@@ -156,7 +162,12 @@ func slaBreached(t Ticket, now time.Time) bool {
 
 // eachNotClosed calls fn for every ticket that is not closed.
 func (s *Service) eachNotClosed(ctx context.Context, fn func(Ticket) error) error {
-	return s.each(ctx, Filter{Statuses: []Status{StatusOpen, StatusPending, StatusResolved}}, fn)
+	return s.eachNotClosedIn(ctx, nil, fn)
+}
+
+// eachNotClosedIn calls fn for every ticket in sc that is not closed.
+func (s *Service) eachNotClosedIn(ctx context.Context, sc *Scope, fn func(Ticket) error) error {
+	return s.each(ctx, Filter{Statuses: []Status{StatusOpen, StatusPending, StatusResolved}, Scope: sc}, fn)
 }
 
 func (s *Service) each(ctx context.Context, f Filter, fn func(Ticket) error) error {

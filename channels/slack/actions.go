@@ -57,7 +57,7 @@ func (a *App) handleInteraction(ctx context.Context, cb slackapi.InteractionCall
 		_, err := a.svc.Reply(ctx, actor, cb.View.PrivateMetadata, text, "slack:view:"+cb.View.ID)
 		if err != nil {
 			if isRefusal(err) {
-				return viewError(say(err)), nil
+				return viewError(sayOn(cb.View.PrivateMetadata, err)), nil
 			}
 			return nil, err
 		}
@@ -72,6 +72,12 @@ func (a *App) handleInteraction(ctx context.Context, cb slackapi.InteractionCall
 // the ticket now instead of silently taking it over.
 func (a *App) button(ctx context.Context, actor ownership.Actor, cb slackapi.InteractionCallback, action, value string) error {
 	id, shownOwner, _ := strings.Cut(value, "|")
+	// The rep sees the card, so a ticket outside their scope is named as
+	// such rather than answered as unknown; nothing is done with it.
+	if _, err := a.svc.TicketFor(ctx, actor, id); ownership.IsOutOfScope(err) {
+		a.ephemeral(ctx, cb.Channel.ID, cb.User.ID, outOfScope(id))
+		return nil
+	}
 	var err error
 	switch action {
 	case ActionAck:
@@ -104,7 +110,7 @@ func (a *App) button(ctx context.Context, actor ownership.Actor, cb slackapi.Int
 // the version too, so a conflict is re-checked rather than reported.
 func (a *App) takeIfStill(ctx context.Context, actor ownership.Actor, id, shownOwner string) error {
 	for attempt := 0; ; attempt++ {
-		t, err := a.svc.Ticket(ctx, id)
+		t, err := a.svc.TicketFor(ctx, actor, id)
 		if err != nil {
 			return err
 		}
@@ -142,12 +148,28 @@ func (a *App) sendToCustomer(ctx context.Context, actor ownership.Actor, isRep b
 	key := "slack:" + cb.Channel.ID + ":" + msg.Timestamp
 	if _, err := a.svc.Reply(ctx, actor, id, text, key); err != nil {
 		if isRefusal(err) {
-			a.ephemeral(ctx, cb.Channel.ID, cb.User.ID, say(err))
+			a.ephemeral(ctx, cb.Channel.ID, cb.User.ID, sayOn(id, err))
 			return nil
 		}
 		return err
 	}
 	return a.svc.React(ctx, id, cb.Channel.ID, msg.Timestamp, reactionSent, key)
+}
+
+// outOfScope is the answer to a rep acting, from a message they can see
+// (a triage card, a thread), on a ticket outside their scope
+// (api.tech_scope).
+func outOfScope(id string) string {
+	return id + " is not one of the tickets you work on (yours, offered to you or your team's), so nothing was done. Ask its owner or a manager."
+}
+
+// sayOn is say for an action on ticket id the rep can see in Slack: a
+// ticket outside their scope is named as such.
+func sayOn(id string, err error) string {
+	if ownership.IsOutOfScope(err) {
+		return outOfScope(id)
+	}
+	return say(err)
 }
 
 // isRefusal reports ledger errors that are the rep's to hear, not Slack's
@@ -217,7 +239,7 @@ func (a *App) runCommand(ctx context.Context, actor ownership.Actor, cmd Command
 	id := cmd.Ticket
 	switch cmd.Verb {
 	case VerbMine:
-		p, err := a.svc.List(ctx, ownership.Filter{Owner: actor.ID, Statuses: []ownership.Status{ownership.StatusOpen, ownership.StatusPending}, Limit: 50})
+		p, err := a.svc.ListFor(ctx, actor, ownership.Filter{Owner: actor.ID, Statuses: []ownership.Status{ownership.StatusOpen, ownership.StatusPending}, Limit: 50})
 		if err != nil {
 			return "", err
 		}

@@ -141,16 +141,17 @@ func (a *App) threadMessage(ctx context.Context, id string, ev messageEvent) err
 		switch {
 		case err == nil:
 			return a.svc.React(ctx, id, ev.Channel, ev.TS, reactionSent, key)
-		case errors.Is(err, ownership.ErrState), errors.Is(err, ownership.ErrInvalid), errors.Is(err, ownership.ErrForbidden):
+		case errors.Is(err, ownership.ErrState), errors.Is(err, ownership.ErrInvalid), errors.Is(err, ownership.ErrForbidden),
+			ownership.IsOutOfScope(err):
 			// Meant for the customer but not sendable: kept, marked, and
 			// the reason put in the thread.
-			if nerr := a.svc.NoteOnce(ctx, actor, id, text, key, map[string]string{"not_sent": err.Error()}); nerr != nil {
+			if nerr := a.svc.NoteOnce(ctx, actor, id, text, key, map[string]string{"not_sent": sayOn(id, err)}); nerr != nil {
 				return nerr
 			}
 			if rerr := a.svc.React(ctx, id, ev.Channel, ev.TS, reactionFailed, key); rerr != nil {
 				return rerr
 			}
-			return a.svc.Mirror(ctx, id, "notsent:"+key, "Not sent to the customer: "+err.Error())
+			return a.svc.Mirror(ctx, id, "notsent:"+key, "Not sent to the customer: "+sayOn(id, err))
 		default:
 			return err
 		}

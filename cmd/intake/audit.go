@@ -22,10 +22,18 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	c := newAPIClient(*server, *token, 1)
-	var a ownership.Audit
+	var a struct {
+		ownership.Audit
+		// Scope is the tickets the token sees: "all" for a manager, else
+		// the tech scope (own, team); "" from a server older than scopes.
+		Scope ownership.TechScope `json:"scope"`
+	}
 	if _, err := c.do(ctx, "GET", "/api/v1/audit", nil, &a); err != nil {
 		fmt.Fprintf(stderr, "intake audit: %v\n", err)
 		return 2
+	}
+	if a.Scope != "" && a.Scope != ownership.ScopeAll {
+		fmt.Fprintf(stderr, "intake audit: this is a tech's token (api.tech_scope: %s): only the tickets it may see are audited; use a manager token to audit every ticket\n", a.Scope)
 	}
 	now := time.Now()
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)

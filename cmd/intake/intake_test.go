@@ -133,11 +133,7 @@ func TestAuditFindsUnownedTicket(t *testing.T) {
 	require.Equal(t, 0, run(ctx, []string{"audit", "--server", srv.url}, &stdout, &stderr), stderr.String())
 	require.Contains(t, stdout.String(), "UNOWNED: 0")
 
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
-	require.NoError(t, err)
-	defer db.Close()
-	_, err = db.ExecContext(ctx, `UPDATE tickets SET owner = '', json = json_set(json, '$.owner', '') WHERE num = 2`)
-	require.NoError(t, err)
+	breakOwner(t, path, 2)
 
 	stdout.Reset()
 	require.Equal(t, 1, run(ctx, []string{"audit", "--server", srv.url}, &stdout, &stderr), stderr.String())
@@ -145,6 +141,17 @@ func TestAuditFindsUnownedTicket(t *testing.T) {
 	require.Contains(t, stdout.String(), "T-2")
 	require.Contains(t, stdout.String(), "(no owner)")
 	require.True(t, strings.Contains(stdout.String(), "FAIL"))
+}
+
+// breakOwner writes ticket number num of the SQLite store at path as
+// having no owner, which the ledger itself refuses to do.
+func breakOwner(t *testing.T, path string, num int) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	require.NoError(t, err)
+	defer db.Close()
+	_, err = db.ExecContext(context.Background(), `UPDATE tickets SET owner = '', json = json_set(json, '$.owner', '') WHERE num = ?`, num)
+	require.NoError(t, err)
 }
 
 func TestStoreURLsNeverLeakPasswords(t *testing.T) {

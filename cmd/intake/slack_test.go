@@ -36,7 +36,23 @@ type slackEnv struct {
 	api    *apiClient
 }
 
+// slackRoster is the roster of newSlackEnv: maria (manager), dana and
+// lee in helpdesk.
+var slackRoster = fmt.Sprintf(`reps:
+  - {id: maria, name: Maria Santos, role: manager, phone: "+15551230001", slack_user: %s}
+  - {id: dana, name: Dana Whitfield, phone: "+15551230002", slack_user: %s, capacity: 1000}
+  - {id: lee, name: Lee Chen, phone: "+15551230003", slack_user: %s, capacity: 1000}
+teams:
+  - {id: helpdesk, members: [dana, lee], fallback: maria}
+`, slackMaria, slackDana, slackLee)
+
 func newSlackEnv(t *testing.T, store string, extra string, before ...func(*slacktest.Server)) *slackEnv {
+	return newSlackEnvRoster(t, store, slackRoster, extra, before...)
+}
+
+// newSlackEnvRoster is newSlackEnv with roster (the reps, teams and any
+// other top-level keys) in place of slackRoster.
+func newSlackEnvRoster(t *testing.T, store, roster, extra string, before ...func(*slacktest.Server)) *slackEnv {
 	sl := slacktest.New(t)
 	for _, f := range before {
 		f(sl)
@@ -45,19 +61,13 @@ func newSlackEnv(t *testing.T, store string, extra string, before ...func(*slack
 	t.Cleanup(tw.Close)
 	cfg := fmt.Sprintf(`listen: 127.0.0.1:0
 public_url: %s
-reps:
-  - {id: maria, name: Maria Santos, role: manager, phone: "+15551230001", slack_user: %s}
-  - {id: dana, name: Dana Whitfield, phone: "+15551230002", slack_user: %s, capacity: 1000}
-  - {id: lee, name: Lee Chen, phone: "+15551230003", slack_user: %s, capacity: 1000}
-teams:
-  - {id: helpdesk, members: [dana, lee], fallback: maria}
-channels:
+%schannels:
 %s  slack:
     bot_token: %s
     signing_secret: %s
     channel: %s
     api_url: %s
-%s`, publicURL, slackMaria, slackDana, slackLee, twilioSection(tw),
+%s`, publicURL, roster, twilioSection(tw),
 		slacktest.BotToken, slacktest.SigningSecret, triageChan, sl.APIURL(), extra)
 	path := filepath.Join(t.TempDir(), "intake.yaml")
 	require.NoError(t, writeFile(path, cfg))

@@ -50,6 +50,7 @@ func build(cfg *configs.Config) (*wiring, error) {
 		w.opts.Contacts = append(w.opts.Contacts, ownership.ContactLink{Name: c.Name, Emails: c.Emails,
 			Phones: c.Phones, SlackUser: c.SlackUser, Org: c.Org})
 	}
+	w.opts.TechScope = ownership.TechScope(cfg.API.TechScope)
 	w.opts.Policy = policy(cfg)
 	w.opts.Policy.Calendar = routing.Calendar{Hours: rc.BusinessHours, Holidays: map[string]bool{}}
 	for _, d := range cfg.SLA.Holidays {

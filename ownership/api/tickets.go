@@ -77,14 +77,10 @@ func isE164(s string) bool {
 	return true
 }
 
-func (h *handler) getTicket(w http.ResponseWriter, r *http.Request, _ ownership.Actor) {
-	id := r.PathValue("id")
-	t, err := h.svc.Ticket(r.Context(), id)
-	if err != nil {
-		h.writeServiceError(w, r, err)
-		return
-	}
-	evs, err := h.svc.Events(r.Context(), id)
+// getTicket answers a ticket outside the actor's scope exactly as an
+// unknown one (404), so a tech cannot learn which tickets exist.
+func (h *handler) getTicket(w http.ResponseWriter, r *http.Request, a ownership.Actor) {
+	t, evs, err := h.svc.TimelineFor(r.Context(), a, r.PathValue("id"))
 	if err != nil {
 		h.writeServiceError(w, r, err)
 		return
@@ -102,7 +98,9 @@ type listResponse struct {
 	Next    string       `json:"next"`
 }
 
-func (h *handler) listTickets(w http.ResponseWriter, r *http.Request, _ ownership.Actor) {
+// listTickets lists the tickets the actor may see; the store applies the
+// scope in its query, so pages and cursors work as without it.
+func (h *handler) listTickets(w http.ResponseWriter, r *http.Request, a ownership.Actor) {
 	q := r.URL.Query()
 	f := ownership.Filter{Owner: q.Get("owner"), Channel: q.Get("channel"), Org: q.Get("org"), Cursor: q.Get("cursor")}
 	if s := q.Get("status"); s != "" {
@@ -137,7 +135,7 @@ func (h *handler) listTickets(w http.ResponseWriter, r *http.Request, _ ownershi
 			return
 		}
 	}
-	p, err := h.svc.List(r.Context(), f)
+	p, err := h.svc.ListFor(r.Context(), a, f)
 	if err != nil {
 		h.writeServiceError(w, r, err)
 		return
@@ -149,25 +147,41 @@ func (h *handler) listTickets(w http.ResponseWriter, r *http.Request, _ ownershi
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (h *handler) summary(w http.ResponseWriter, r *http.Request, _ ownership.Actor) {
-	s, err := h.svc.Summary(r.Context())
-	if err != nil {
-		h.writeServiceError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, s)
+// summaryJSON is the summary with the scope it counts: "all" for a
+// manager, else the tech scope (own, team), whose counts cover only the
+// tickets the tech may see.
+type summaryJSON struct {
+	ownership.Summary
+	Scope ownership.TechScope `json:"scope"`
 }
 
-func (h *handler) audit(w http.ResponseWriter, r *http.Request, _ ownership.Actor) {
-	a, err := h.svc.Audit(r.Context())
+func (h *handler) summary(w http.ResponseWriter, r *http.Request, a ownership.Actor) {
+	s, err := h.svc.SummaryFor(r.Context(), a)
 	if err != nil {
 		h.writeServiceError(w, r, err)
 		return
 	}
-	for _, l := range []*[]ownership.Ticket{&a.Unowned, &a.AckOverdue, &a.SLABreached} {
+	writeJSON(w, http.StatusOK, summaryJSON{Summary: s, Scope: h.svc.ScopeName(a)})
+}
+
+// auditJSON is the audit with its scope, as summaryJSON: intake audit
+// warns when it is not "all", since then tickets outside it are not
+// checked.
+type auditJSON struct {
+	ownership.Audit
+	Scope ownership.TechScope `json:"scope"`
+}
+
+func (h *handler) audit(w http.ResponseWriter, r *http.Request, a ownership.Actor) {
+	au, err := h.svc.AuditFor(r.Context(), a)
+	if err != nil {
+		h.writeServiceError(w, r, err)
+		return
+	}
+	for _, l := range []*[]ownership.Ticket{&au.Unowned, &au.AckOverdue, &au.SLABreached} {
 		if *l == nil {
 			*l = []ownership.Ticket{}
 		}
 	}
-	writeJSON(w, http.StatusOK, a)
+	writeJSON(w, http.StatusOK, auditJSON{Audit: au, Scope: h.svc.ScopeName(a)})
 }

@@ -31,11 +31,12 @@ func newServer(t *testing.T, tokens []api.Token) (*ownershiptest.Fixture, *httpt
 }
 
 // serve starts the dashboard (and the API beside it, as cmd/intake does)
-// over a fixture whose outbox can send email, so replies queue.
-func serve(t *testing.T, opts dashboard.Options, tokens []api.Token) (*ownershiptest.Fixture, *httptest.Server) {
+// over a fixture whose outbox can send email, so replies queue; mutate
+// may change the fixture's roster.
+func serve(t *testing.T, opts dashboard.Options, tokens []api.Token, mutate ...func(*routing.Config)) (*ownershiptest.Fixture, *httptest.Server) {
 	f := ownershiptest.NewWithOptions(t, func(o *ownership.Options) {
 		o.Outbound = map[channels.Kind]bool{channels.Email: true}
-	})
+	}, mutate...)
 	mux := http.NewServeMux()
 	opts.Auth = api.NewSessions(tokens, f.Service.Router(), api.SessionOptions{Store: f.Service.Store()})
 	dashboard.Register(mux, f.Service, opts)

@@ -31,15 +31,17 @@ func (d *dashboard) overview(w http.ResponseWriter, r *http.Request, s *session)
 	if !d.managersOnly(w, s, "The overview") {
 		return
 	}
+	// Managers see every ticket; the counts still go through the scope,
+	// so the page stays right if techs are ever shown it.
 	ctx := r.Context()
 	now := d.svc.Now()
 	var data overviewData
 	var err error
-	if data.Summary, err = d.svc.Summary(ctx); err != nil {
+	if data.Summary, err = d.svc.SummaryFor(ctx, s.actor); err != nil {
 		d.unavailable(w, s, "the summary", err)
 		return
 	}
-	if data.Attention, err = d.svc.Audit(ctx); err != nil {
+	if data.Attention, err = d.svc.AuditFor(ctx, s.actor); err != nil {
 		d.unavailable(w, s, "the audit", err)
 		return
 	}
@@ -48,7 +50,7 @@ func (d *dashboard) overview(w http.ResponseWriter, r *http.Request, s *session)
 		return
 	}
 	active := ownership.Filter{Statuses: []ownership.Status{ownership.StatusOpen, ownership.StatusPending}, Limit: 1000}
-	p, err := d.svc.List(ctx, active)
+	p, err := d.svc.ListFor(ctx, s.actor, active)
 	if err != nil {
 		d.unavailable(w, s, "the open tickets", err)
 		return
@@ -56,7 +58,7 @@ func (d *dashboard) overview(w http.ResponseWriter, r *http.Request, s *session)
 	data.AtRisk = data.Summary.SLAAtRisk
 	data.Newest = p.Tickets[:min(len(p.Tickets), 15)]
 	data.ByChannel, data.ByTeam = sorted(data.Summary.ByChannel), sorted(data.Summary.ByTeam)
-	days, truncated, err := d.volume(ctx, now)
+	days, truncated, err := d.volume(ctx, s.actor, now)
 	if err != nil {
 		d.unavailable(w, s, "the last 14 days", err)
 		return
@@ -94,10 +96,10 @@ const (
 // the day 13 days ago. Tickets are listed newest first and numbered in
 // creation order, so reading stops at the first page reaching past the
 // start.
-func (d *dashboard) volume(ctx context.Context, now time.Time) (map[int]map[string]int, bool, error) {
+func (d *dashboard) volume(ctx context.Context, a ownership.Actor, now time.Time) (map[int]map[string]int, bool, error) {
 	start := day(now).AddDate(0, 0, -(chartDays - 1))
 	out := map[int]map[string]int{}
-	f := ownership.Filter{Limit: 1000}
+	f := d.svc.Narrow(a, ownership.Filter{Limit: 1000})
 	for read := 0; ; {
 		p, err := d.svc.List(ctx, f)
 		if err != nil {

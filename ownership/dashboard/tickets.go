@@ -97,6 +97,9 @@ func (d *dashboard) tickets(w http.ResponseWriter, r *http.Request, s *session) 
 		d.fail(w, s, http.StatusBadRequest, capital(err.Error())+".")
 		return
 	}
+	// Only what the signed-in rep may see, narrowed in the store query so
+	// pages (and the search over them) stay full.
+	f = d.svc.Narrow(s.actor, f)
 	data := listData{Query: q, Channels: channelOrder}
 	var p ownership.Page
 	if q.Q != "" {
@@ -183,7 +186,9 @@ type ticketData struct {
 func (d *dashboard) ticket(w http.ResponseWriter, r *http.Request, s *session) {
 	ctx := r.Context()
 	id := strings.ToUpper(r.PathValue("id"))
-	t, err := d.svc.Ticket(ctx, id)
+	// A ticket outside the rep's scope is answered as one that does not
+	// exist.
+	t, evs, err := d.svc.TimelineFor(ctx, s.actor, id)
 	if errors.Is(err, ownership.ErrNotFound) {
 		d.fail(w, s, http.StatusNotFound, "There is no ticket "+id+".")
 		return
@@ -192,18 +197,14 @@ func (d *dashboard) ticket(w http.ResponseWriter, r *http.Request, s *session) {
 		d.unavailable(w, s, "ticket "+id, err)
 		return
 	}
-	data := ticketData{T: t, Statuses: []ownership.Status{ownership.StatusOpen, ownership.StatusPending, ownership.StatusResolved, ownership.StatusClosed},
+	data := ticketData{T: t, Events: evs, Statuses: []ownership.Status{ownership.StatusOpen, ownership.StatusPending, ownership.StatusResolved, ownership.StatusClosed},
 		OfferToMe: t.Offer != nil && t.Offer.To == s.actor.ID, ReplyKey: randomKey()}
-	if data.Events, err = d.svc.Events(ctx, id); err != nil {
-		d.unavailable(w, s, "the timeline of "+id, err)
-		return
-	}
 	if data.Reps, err = d.svc.Reps(ctx); err != nil {
 		d.unavailable(w, s, "the roster", err)
 		return
 	}
 	if keys := t.Contact.Keys(); len(keys) > 0 {
-		p, err := d.svc.List(ctx, ownership.Filter{Contact: keys[0], Limit: 11})
+		p, err := d.svc.ListFor(ctx, s.actor, ownership.Filter{Contact: keys[0], Limit: 11})
 		if err != nil {
 			d.unavailable(w, s, "the customer's tickets", err)
 			return

@@ -206,7 +206,8 @@ func match(f ownership.Filter, t ownership.Ticket) bool {
 		f.Unowned && (t.Owner != "" || t.Status == ownership.StatusClosed),
 		f.Channel != "" && t.Channel != f.Channel,
 		f.Org != "" && t.Org != f.Org,
-		f.Contact != "" && !slices.Contains(t.Contact.Keys(), f.Contact):
+		f.Contact != "" && !slices.Contains(t.Contact.Keys(), f.Contact),
+		!f.Scope.Allows(t): // a rep's scope, applied while scanning
 		return false
 	}
 	return true

@@ -103,6 +103,10 @@ func (s *Store) List(ctx context.Context, f ownership.Filter) (ownership.Page, e
 	if f.Contact != "" {
 		where, args = append(where, "num IN (SELECT num FROM ticket_contacts WHERE key = ?)"), append(args, f.Contact)
 	}
+	if f.Scope != nil {
+		w, a := scopeWhere(f.Scope)
+		where, args = append(where, w), append(args, a...)
+	}
 	q := "SELECT num, json FROM tickets"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")

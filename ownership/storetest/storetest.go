@@ -40,6 +40,8 @@ func RunTests(t *testing.T, newStore NewStore) {
 		{"Availability", testAvailability},
 		{"ListFilters", testListFilters},
 		{"ListPagination", testListPagination},
+		{"ListScope", testListScope},
+		{"ListScopePagination", testListScopePagination},
 		{"ConcurrentCreateCapacity", testConcurrentCreateCapacity},
 		{"ConcurrentCreateDedup", testConcurrentCreateDedup},
 		{"ConcurrentUpdateOneWinner", testConcurrentUpdateOneWinner},
@@ -380,16 +382,6 @@ func testListFilters(t *testing.T, s ownership.Store) {
 	mk("dana", "email", "globex", "c@globex.test", ownership.StatusOpen) // T-3
 	mk("lee", "web", "globex", "a@acme.test", ownership.StatusClosed)    // T-4
 
-	ids := func(f ownership.Filter) []string {
-		t.Helper()
-		p, err := s.List(ctx, f)
-		require.NoError(t, err)
-		var out []string
-		for _, tk := range p.Tickets {
-			out = append(out, tk.ID)
-		}
-		return out
-	}
 	tests := []struct {
 		name string
 		f    ownership.Filter
@@ -408,7 +400,7 @@ func testListFilters(t *testing.T, s ownership.Store) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.want, ids(tc.f))
+			require.Equal(t, tc.want, listIDs(t, s, tc.f))
 		})
 	}
 }
