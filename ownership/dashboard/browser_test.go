@@ -169,6 +169,19 @@ func TestBrowserDashboard(t *testing.T) {
 		require.Zero(t, dialogs.Load(), "no dialog opened")
 	})
 
+	// A U+202E in a subject would show "gpj.exe" as "exe.jpg"; the page
+	// the browser builds has the marker instead, in reading order.
+	t.Run("BidiOverrideIsShownNotObeyed", func(t *testing.T) {
+		tk, _, err := f.Service.CreateTicket(context.Background(), ownership.NewTicket{Subject: rloSubject, Body: rloBody,
+			Channel: "sms", Contact: ownership.Contact{Name: rloName, Phone: "+15550108888"}, DedupKey: "browser-rlo"})
+		require.NoError(t, err)
+		step(t, ctx, chromedp.Navigate(srv.URL+"/tickets/"+tk.ID), chromedp.WaitVisible(chromedp.ID("timeline")))
+		subject := value(t, ctx, chromedp.Text(chromedp.ID("subject")))
+		require.Equal(t, "Invoice ⟨U+202E⟩gpj.exe⟨U+202C⟩ ␛[31mpaid␛[0m", subject)
+		requireNeutral(t, "the DOM", value(t, ctx, chromedp.Evaluate[string](`document.documentElement.textContent`)))
+		require.Contains(t, value(t, ctx, chromedp.Text(chromedp.ID("customer"))), "⟨U+202E⟩namoW llik")
+	})
+
 	t.Run("Screenshots", func(t *testing.T) {
 		dir := os.Getenv("INTAKE_SCREENSHOTS")
 		if dir == "" {
