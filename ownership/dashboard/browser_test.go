@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/intakehq/intake/channels/display/displaytest"
 	"github.com/intakehq/intake/ownership"
 	"github.com/intakehq/intake/ownership/dashboard"
 )
@@ -178,7 +179,7 @@ func TestBrowserDashboard(t *testing.T) {
 		step(t, ctx, chromedp.Navigate(srv.URL+"/tickets/"+tk.ID), chromedp.WaitVisible(chromedp.ID("timeline")))
 		subject := value(t, ctx, chromedp.Text(chromedp.ID("subject")))
 		require.Equal(t, "Invoice ⟨U+202E⟩gpj.exe⟨U+202C⟩ ␛[31mpaid␛[0m", subject)
-		requireNeutral(t, "the DOM", value(t, ctx, chromedp.Evaluate[string](`document.documentElement.textContent`)))
+		displaytest.RequireNeutral(t, "the DOM", value(t, ctx, chromedp.Evaluate[string](`document.documentElement.textContent`)))
 		require.Contains(t, value(t, ctx, chromedp.Text(chromedp.ID("customer"))), "⟨U+202E⟩namoW llik")
 	})
 

@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/intakehq/intake/channels"
+	"github.com/intakehq/intake/channels/display/displaytest"
 	"github.com/intakehq/intake/ownership"
 	"github.com/intakehq/intake/ownership/api"
 	"github.com/intakehq/intake/ownership/dashboard"
@@ -17,27 +17,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Customer text with each kind of character that acts on the text around
-// it: a right-to-left override that shows "gpj.exe" as "exe.jpg", an ANSI
-// colour, an isolate, a bidi mark, controls (BEL, C1 NEL) and a hidden tag.
+// Customer text in each field a page shows (displaytest.Hostile has each
+// kind of character that acts on the text around it).
 const (
 	rloSubject = "Invoice \u202Egpj.exe\u202C \x1b[31mpaid\x1b[0m"
-	rloBody    = "Hi,\n\u2067$100\u2069 is \u200fdue\a\u0085 now\U000E0041"
+	rloBody    = "Hi,\n" + displaytest.Hostile
 	rloName    = "\u202EnamoW llik"
 	rloNote    = "Customer says \u202Edetaler\u202C, call back"
 	rloOrg     = "acme\u202Eevil"
 )
-
-// hostileRunes are the raw characters of the texts above.
-var hostileRunes = []string{"\u202E", "\u202C", "\x1b", "\u2067", "\u2069", "\u200f", "\a", "\u0085", "\U000E0041"}
-
-// requireNeutral fails t if body holds any of hostileRunes.
-func requireNeutral(t *testing.T, what, body string) {
-	t.Helper()
-	for _, r := range hostileRunes {
-		require.NotContains(t, body, r, "%s shows U+%04X raw", what, []rune(r)[0])
-	}
-}
 
 // TestPagesNeutralizeBidiAndControls puts hostile characters in every
 // customer field a page shows (subject, body, contact name, org, note, a
@@ -77,14 +65,14 @@ func TestPagesNeutralizeBidiAndControls(t *testing.T) {
 		"/tickets/" + tk.ID, "/roster", "/outbox"} {
 		code, body := b.get(path)
 		require.Equal(t, 200, code, path)
-		requireNeutral(t, path, body)
+		displaytest.RequireNeutral(t, path, body)
 		if path != "/roster" {
 			require.Contains(t, body, "⟨U+202E⟩", "%s shows the override as a marker", path)
 		}
 	}
 	_, page := b.get("/tickets/" + tk.ID)
 	for _, want := range []string{"Invoice ⟨U+202E⟩gpj.exe⟨U+202C⟩ ␛[31mpaid␛[0m", "⟨U+202E⟩namoW llik", "acme⟨U+202E⟩evil",
-		"⟨U+2067⟩$100⟨U+2069⟩ is ⟨U+200F⟩due␇⟨U+0085⟩ now⟨U+E0041⟩", "Customer says ⟨U+202E⟩detaler⟨U+202C⟩, call back"} {
+		displaytest.Shown, "Customer says ⟨U+202E⟩detaler⟨U+202C⟩, call back"} {
 		require.Contains(t, page, want)
 	}
 	_, page = b.get("/outbox")
@@ -104,5 +92,5 @@ func TestPagesNeutralizeBidiAndControls(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
 	require.Equal(t, rloSubject, got.Subject)
 	require.Equal(t, rloName, got.Contact.Name)
-	require.True(t, strings.Contains(got.Events[0].Body, "\u2067$100\u2069"), "the body is kept raw: %q", got.Events[0].Body)
+	require.Equal(t, rloBody, got.Events[0].Body)
 }
