@@ -44,7 +44,9 @@ const maxGrowth = 6
 // Invisible characters that real text needs and that cannot reorder or
 // hide the text around them are kept: ZWJ and ZWNJ (emoji sequences,
 // Persian, Indic scripts), ZWSP (Thai, Khmer and Lao word breaks), the
-// soft hyphen, WJ, BOM, variation selectors, U+180E.
+// soft hyphen, WJ, BOM, the invisible operators U+2061–U+2064, variation
+// selectors, U+180E. Characters that are merely blank (Hangul fillers) or
+// stacked (many combining marks) are text and are kept too.
 //
 // The result is valid UTF-8 and contains none of the replaced characters,
 // so Neutralize(Neutralize(s)) == Neutralize(s). Concatenation is kept at
