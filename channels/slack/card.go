@@ -266,5 +266,9 @@ func clip(s string, max int) string {
 		i += size
 		n++
 	}
+	// A marker of display.Neutralize is cut whole, not into "⟨U+20…".
+	if j := strings.LastIndex(s[:i], "⟨U+"); j >= 0 && !strings.Contains(s[j:i], "⟩") {
+		i = j
+	}
 	return strings.TrimRightFunc(s[:i], unicode.IsSpace) + "…"
 }

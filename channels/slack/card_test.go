@@ -216,6 +216,8 @@ func TestCardBlocksSnippet(t *testing.T) {
 		{"many lines", "1\n2\n3\n4\n5\n6\n7\n8", "> 1\n> 2\n> 3\n> 4\n> 5\n> 6…"},
 		{"escaped", "a < b && c > d", "> a &lt; b &amp;&amp; c &gt; d"},
 		{"bad utf-8", "ok\xff\xfe", "> ok\uFFFD"},
+		{"cut before a marker", strings.Repeat("a", 295) + "\u202E" + strings.Repeat("b", 10), "> " + strings.Repeat("a", 295) + "…"},
+		{"cut after a marker", strings.Repeat("a", 291) + "\u202E" + strings.Repeat("b", 10), "> " + strings.Repeat("a", 291) + "⟨U+202E⟩…"},
 		{"blank", " \n\t\n", ""},
 	}
 	for _, tt := range tests {
