@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/intakehq/intake/channels"
+	"github.com/intakehq/intake/channels/display"
 )
 
 // SenderOptions tune the outbox worker. Zero values take the defaults.
@@ -122,8 +123,7 @@ func (w *Sender) send(parent context.Context, it OutboxItem) error {
 			return w.dead(ctx, it, "the customer opted out of texts (STOP)")
 		}
 	}
-	ref, err := r.Send(ctx, channels.Outbound{ID: it.ID, TicketID: it.TicketID, Kind: kind, To: it.To,
-		Subject: it.Subject, Body: it.Body, Purpose: it.Purpose, Attempt: it.Attempts, Headers: it.Headers})
+	ref, err := r.Send(ctx, outbound(it))
 	now := w.svc.now().UTC()
 	var ra *channels.RetryAfterError
 	switch {
@@ -141,6 +141,21 @@ func (w *Sender) send(parent context.Context, it OutboxItem) error {
 	default:
 		return w.retry(ctx, it, now.Add(w.backoff(it.Attempts)), err)
 	}
+}
+
+// outbound is what the channel sends for it. Anything not for a customer
+// (a rep's notification, a manager's alert, a Slack mirror, whatever
+// purpose comes next) quotes customer text to staff, so its subject and
+// body have their control and bidi characters shown as markers
+// (display.Neutralize); the outbox keeps them as queued. What goes to a
+// customer (a rep's reply, the auto-acknowledgement) is sent as written.
+func outbound(it OutboxItem) channels.Outbound {
+	o := channels.Outbound{ID: it.ID, TicketID: it.TicketID, Kind: channels.Kind(it.Channel), To: it.To,
+		Subject: it.Subject, Body: it.Body, Purpose: it.Purpose, Attempt: it.Attempts, Headers: it.Headers}
+	if it.Purpose != "reply" && it.Purpose != "auto_ack" {
+		o.Subject, o.Body = display.Neutralize(o.Subject), display.Neutralize(o.Body)
+	}
+	return o
 }
 
 // backoff is exponential with full jitter in its upper half.

@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	slackapi "github.com/slack-go/slack"
+
+	"github.com/intakehq/intake/channels/display"
 )
 
 // Action ids of the triage post's buttons. Each button's value is the
@@ -85,11 +87,13 @@ func CardBlocks(c Card, now time.Time) (fallback string, blocks []slackapi.Block
 
 var escaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
-// Escape makes s safe to put in Slack mrkdwn or message text: it replaces
-// &, < and > with &amp;, &lt; and &gt;, the escaping Slack documents, so
-// text from a customer cannot form a mention (<!channel>, <@U123>) or a
-// link (<https://…|label>). It leaves everything else alone.
-func Escape(s string) string { return escaper.Replace(s) }
+// Escape makes s safe to show to reps in Slack mrkdwn or message text: it
+// replaces &, < and > with &amp;, &lt; and &gt;, the escaping Slack
+// documents, so text from a customer cannot form a mention (<!channel>,
+// <@U123>) or a link (<https://…|label>), and it shows control and bidi
+// characters as visible markers (display.Neutralize), so the text cannot
+// reorder or hide what is around it. It leaves everything else alone.
+func Escape(s string) string { return escaper.Replace(display.Neutralize(s)) }
 
 // priorityEmoji marks a post's priority at a glance.
 var priorityEmoji = map[string]string{
@@ -246,18 +250,10 @@ func inline(s string, max int) string {
 	return Escape(clip(strings.Join(strings.Fields(clean(s)), " "), max))
 }
 
-// clean makes s valid UTF-8 with "\n" line ends and no other control
-// characters.
-func clean(s string) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	return strings.Map(func(r rune) rune {
-		if r != '\n' && unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
-}
+// clean makes s valid UTF-8 with "\n" line ends and every other control
+// or bidi character shown as a marker (display.Neutralize), before it is
+// cut to length, so the limits count the markers.
+func clean(s string) string { return display.Neutralize(s) }
 
 // clip cuts s to at most max runes, the last of them "…" when it cut.
 func clip(s string, max int) string {
@@ -269,6 +265,10 @@ func clip(s string, max int) string {
 		_, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		n++
+	}
+	// A marker of display.Neutralize is cut whole, not into "⟨U+20…".
+	if j := strings.LastIndex(s[:i], "⟨U+"); j >= 0 && !strings.Contains(s[j:i], "⟩") {
+		i = j
 	}
 	return strings.TrimRightFunc(s[:i], unicode.IsSpace) + "…"
 }

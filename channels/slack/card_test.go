@@ -9,6 +9,9 @@ import (
 
 	slackapi "github.com/slack-go/slack"
 	"github.com/stretchr/testify/require"
+
+	"github.com/intakehq/intake/channels/display"
+	"github.com/intakehq/intake/channels/display/displaytest"
 )
 
 var cardNow = time.Date(2025, 3, 4, 15, 0, 0, 0, time.UTC)
@@ -213,6 +216,8 @@ func TestCardBlocksSnippet(t *testing.T) {
 		{"many lines", "1\n2\n3\n4\n5\n6\n7\n8", "> 1\n> 2\n> 3\n> 4\n> 5\n> 6…"},
 		{"escaped", "a < b && c > d", "> a &lt; b &amp;&amp; c &gt; d"},
 		{"bad utf-8", "ok\xff\xfe", "> ok\uFFFD"},
+		{"cut before a marker", strings.Repeat("a", 295) + "\u202E" + strings.Repeat("b", 10), "> " + strings.Repeat("a", 295) + "…"},
+		{"cut after a marker", strings.Repeat("a", 291) + "\u202E" + strings.Repeat("b", 10), "> " + strings.Repeat("a", 291) + "⟨U+202E⟩…"},
 		{"blank", " \n\t\n", ""},
 	}
 	for _, tt := range tests {
@@ -232,6 +237,26 @@ func TestCardBlocksSnippet(t *testing.T) {
 	}
 }
 
+// TestCardBlocksNeutralizesBidiAndControls: a right-to-left override, an
+// ANSI escape or a hidden tag in any customer field shows in the post as a
+// marker, and the mrkdwn escaping still holds around it.
+func TestCardBlocksNeutralizesBidiAndControls(t *testing.T) {
+	const evil = "Invoice \u202Egpj.exe\u202C \x1b[31m<!channel>\u2067&\u2069\u200f\a\u0085\U000E0041"
+	c := sampleCard()
+	c.Subject, c.Customer, c.Org, c.OwnerName, c.Snippet, c.Review, c.Offer = evil, evil, evil, evil, "Hi\r\n"+evil, evil, evil
+	fallback, blocks := CardBlocks(c, cardNow)
+	const shown = "Invoice ⟨U+202E⟩gpj.exe⟨U+202C⟩ ␛[31m&lt;!channel&gt;⟨U+2067⟩&amp;⟨U+2069⟩⟨U+200F⟩␇⟨U+0085⟩⟨U+E0041⟩"
+	text := cardText(blocks)
+	require.Contains(t, text, "*"+shown+"*\n", "the subject")
+	require.Contains(t, text, "From: "+shown+" · "+shown+"\n")
+	require.Contains(t, text, "> Hi\n> "+shown)
+	require.Contains(t, fallback, ": "+shown+" — owner "+shown)
+	for _, s := range []string{text, fallback} {
+		displaytest.RequireNeutral(t, "the post", s)
+		require.NotContains(t, s, "\r")
+	}
+}
+
 func TestCardBlocksNotes(t *testing.T) {
 	c := sampleCard()
 	c.Review, c.Offer = "sender not on the org's list", "Sam"
@@ -248,7 +273,7 @@ func TestCardBlocksNotes(t *testing.T) {
 // TestCardBlocksLimits fills every field with what grows most when
 // escaped or encoded and checks Slack's limits still hold.
 func TestCardBlocksLimits(t *testing.T) {
-	for _, fill := range []string{"&", "😀", "<\n", "a"} {
+	for _, fill := range []string{"&", "😀", "<\n", "a", "\u202E", "\u0085", "\x1b&"} {
 		s := strings.Repeat(fill, 5000)
 		due := cardNow
 		c := Card{TicketID: s, Subject: s, Customer: s, Org: s, Channel: s, Priority: s, Status: s,
@@ -284,6 +309,9 @@ func TestEscape(t *testing.T) {
 		{"<!channel>", "&lt;!channel&gt;"},
 		{"&lt;", "&amp;lt;"},
 		{"<https://evil.example|login>", "&lt;https://evil.example|login&gt;"},
+		{"\u202Egpj.exe", "⟨U+202E⟩gpj.exe"},
+		{"\x1b[1m<!here>", "␛[1m&lt;!here&gt;"},
+		{"שלום & مرحبا", "שלום &amp; مرحبا"},
 	}
 	for _, tt := range tests {
 		require.Equal(t, tt.want, Escape(tt.in), "Escape(%q)", tt.in)
@@ -296,6 +324,7 @@ func TestEscape(t *testing.T) {
 func FuzzCardBlocks(f *testing.F) {
 	f.Add("<!channel> <https://evil.example|login> & <@U999>", "Ann <ann@example.com>", "hi\n> quoted\n```code```", "odd")
 	f.Add("日本語\xff", "", "", "")
+	f.Add("Invoice \u202Egpj.exe", "\x1b[31mAnn\u2067", "hi\r\n\u0085\U000E0041", "\u200f")
 	f.Fuzz(func(t *testing.T, subject, customer, snippet, review string) {
 		c := sampleCard()
 		c.Subject, c.Customer, c.Snippet, c.Review, c.Offer, c.OwnerSlack = subject, customer, snippet, review, customer, "U1"
@@ -305,9 +334,11 @@ func FuzzCardBlocks(f *testing.F) {
 		out = strings.ReplaceAll(out, "<!date^1741102200^{date_short_pretty} {time}|Mar 4 2025 15:30 UTC>", "")
 		require.NotContains(t, out, "<")
 		require.NotContains(t, fallback, "<")
+		require.Equal(t, display.Neutralize(fallback), fallback, "no control or bidi character left")
 		for _, tx := range cardTexts(blocks) {
 			require.NoError(t, tx.Validate())
 			require.LessOrEqual(t, len(tx.Text), 3000)
+			require.Equal(t, display.Neutralize(tx.Text), tx.Text, "no control or bidi character left")
 		}
 	})
 }

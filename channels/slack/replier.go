@@ -99,7 +99,9 @@ func (a *App) send(ctx context.Context, o channels.Outbound) (string, error) {
 		_, ts, err := a.api.PostMessageContext(ctx, ch.ID, slackapi.MsgOptionText(Escape(o.Body), false))
 		return ts, err
 	default: // a reply or auto-ack to a customer who wrote on Slack
-		opts := []slackapi.MsgOption{slackapi.MsgOptionText(Escape(o.Body), false)}
+		// The rep's words go out as written (no markers): only the
+		// mention and link syntax is escaped.
+		opts := []slackapi.MsgOption{slackapi.MsgOptionText(escaper.Replace(o.Body), false)}
 		if ts := o.Headers["thread_ts"]; ts != "" {
 			opts = append(opts, slackapi.MsgOptionTS(ts))
 		}

@@ -40,7 +40,7 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	section := func(title string, ts []ownership.Ticket, detail func(ownership.Ticket) string) {
 		fmt.Fprintf(tw, "%s: %d\n", title, len(ts))
 		for _, t := range ts {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", t.ID, t.Status, orNone(t.Owner), detail(t))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", oneLine(t.ID), oneLine(string(t.Status)), oneLine(orNone(t.Owner)), oneLine(detail(t)))
 		}
 	}
 	section("UNOWNED", a.Unowned, func(t ownership.Ticket) string { return t.Subject })

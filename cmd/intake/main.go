@@ -54,10 +54,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serveCmd(ctx, args[1:], stdout, stderr)
 	case "check-config":
 		return checkConfigCmd(args[1:], stdout, stderr)
-	case "audit":
-		return auditCmd(ctx, args[1:], stdout, stderr)
+	case "audit": // both print what the server holds: see screen
+		return onScreen(stdout, stderr, func(stdout, stderr io.Writer) int { return auditCmd(ctx, args[1:], stdout, stderr) })
 	case "bench":
-		return benchCmd(ctx, args[1:], stdout, stderr)
+		return onScreen(stdout, stderr, func(stdout, stderr io.Writer) int { return benchCmd(ctx, args[1:], stdout, stderr) })
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/intakehq/intake/channels/display/displaytest"
 	"github.com/intakehq/intake/ownership"
 	"github.com/intakehq/intake/ownership/dashboard"
 )
@@ -167,6 +168,19 @@ func TestBrowserDashboard(t *testing.T) {
 		require.Contains(t, timeline, `<script>window.__xss=3</script>`)
 		require.Contains(t, value(t, ctx, chromedp.Text(chromedp.ID("customer"))), xssName)
 		require.Zero(t, dialogs.Load(), "no dialog opened")
+	})
+
+	// A U+202E in a subject would show "gpj.exe" as "exe.jpg"; the page
+	// the browser builds has the marker instead, in reading order.
+	t.Run("BidiOverrideIsShownNotObeyed", func(t *testing.T) {
+		tk, _, err := f.Service.CreateTicket(context.Background(), ownership.NewTicket{Subject: rloSubject, Body: rloBody,
+			Channel: "sms", Contact: ownership.Contact{Name: rloName, Phone: "+15550108888"}, DedupKey: "browser-rlo"})
+		require.NoError(t, err)
+		step(t, ctx, chromedp.Navigate(srv.URL+"/tickets/"+tk.ID), chromedp.WaitVisible(chromedp.ID("timeline")))
+		subject := value(t, ctx, chromedp.Text(chromedp.ID("subject")))
+		require.Equal(t, "Invoice ⟨U+202E⟩gpj.exe⟨U+202C⟩ ␛[31mpaid␛[0m", subject)
+		displaytest.RequireNeutral(t, "the DOM", value(t, ctx, chromedp.Evaluate[string](`document.documentElement.textContent`)))
+		require.Contains(t, value(t, ctx, chromedp.Text(chromedp.ID("customer"))), "⟨U+202E⟩namoW llik")
 	})
 
 	t.Run("Screenshots", func(t *testing.T) {

@@ -4,7 +4,8 @@
 //
 // Pages are server-rendered with html/template, which escapes every
 // customer-supplied string; nothing here ever marks customer data as
-// trusted HTML. No JavaScript is served or needed (the Content-Security-
+// trusted HTML, and control and bidi characters in it are shown as
+// visible markers (see render). No JavaScript is served or needed (the Content-Security-
 // Policy forbids scripts outright), read-only pages refresh themselves with
 // a meta refresh, and every form posts, then redirects back with a flash
 // message (post/redirect/get).
@@ -19,10 +20,13 @@ package dashboard
 import (
 	"embed"
 	"html/template"
+	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/intakehq/intake/channels/display"
 	"github.com/intakehq/intake/ownership"
 	"github.com/intakehq/intake/ownership/api"
 	"github.com/intakehq/intake/routing"
@@ -166,12 +170,21 @@ type view struct {
 	Data    any
 }
 
+// render answers with page. The whole page passes through
+// display.Neutralize after html/template has escaped it: the templates
+// hold no control or bidi characters, so every one left came from outside
+// (a subject, a body, a name, an org, a note), and none can reorder or
+// hide what is shown around it, whichever field or page it is in.
 func (d *dashboard) render(w http.ResponseWriter, code int, page string, v view) {
+	var b strings.Builder
+	if err := d.pages[page].ExecuteTemplate(&b, "layout", v); err != nil {
+		d.logger.Error("dashboard: render", "page", page, "err", err)
+		http.Error(w, "This page could not be drawn; the error is logged.", http.StatusInternalServerError)
+		return
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(code)
-	if err := d.pages[page].ExecuteTemplate(w, "layout", v); err != nil {
-		d.logger.Error("dashboard: render", "page", page, "err", err)
-	}
+	_, _ = io.WriteString(w, display.Neutralize(b.String()))
 }
 
 // fail answers with a plain-words error page.
