@@ -37,7 +37,7 @@ func TestPagesNeutralizeBidiAndControls(t *testing.T) {
 		o.Orgs = append(o.Orgs, ownership.Org{ID: rloOrg, Plan: "managed", Domains: []string{"evil.test"}})
 	})
 	mux := http.NewServeMux()
-	dashboard.Register(mux, f.Service, dashboard.Options{Auth: api.NewSessions(tokens, f.Service.Router(), false, nil)})
+	dashboard.Register(mux, f.Service, dashboard.Options{Auth: api.NewSessions(tokens, f.Service.Router(), api.SessionOptions{Store: f.Service.Store()})})
 	api.Register(mux, f.Service, api.Options{Tokens: tokens})
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
