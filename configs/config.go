@@ -55,7 +55,8 @@ type Config struct {
 	// Dashboard configures sign-in to the web dashboard besides tokens.
 	Dashboard Dashboard `yaml:"dashboard,omitempty" json:"dashboard,omitempty"`
 
-	src *source // where each value was written; nil for a Config built in code
+	src     *source   // where each value was written; nil for a Config built in code
+	outside Overrides // settings given outside the file, applied over it
 }
 
 // String returns the configuration as YAML, with every secret shown as

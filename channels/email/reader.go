@@ -54,20 +54,11 @@ type ReaderConfig struct {
 }
 
 func (c *ReaderConfig) defaults() error {
-	if c.Addr == "" {
-		return errors.New("email reader: addr is required")
+	if err := c.Validate(); err != nil {
+		return err
 	}
 	if c.TLS == "" {
 		c.TLS = TLSImplicit
-	}
-	switch c.TLS {
-	case TLSImplicit, TLSStartTLS:
-	case TLSNone:
-		if host, _, err := net.SplitHostPort(c.Addr); err != nil || !isLoopbackHost(host) {
-			return fmt.Errorf("email reader: tls none would send the password in clear text to %s; it is allowed only for a loopback address", c.Addr)
-		}
-	default:
-		return fmt.Errorf("email reader: tls %q: want implicit, starttls or none", c.TLS)
 	}
 	if c.Mailbox == "" {
 		c.Mailbox = "INBOX"

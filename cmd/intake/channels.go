@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/mail"
 	"strings"
 	"sync"
 	"time"
@@ -43,9 +42,11 @@ func buildChannels(cfg *configs.Config, sink channels.Sink, store ownership.Stor
 		state:       map[string]string{"twilio": "disabled", "email": "disabled", "slack": "disabled"},
 		reconcilers: map[string]func(context.Context, time.Time) (int, error){}}
 	var errs []error
-	if tc := cfg.Channels.Twilio; tc != nil {
-		ch, err := twilio.New(twilio.Config{AccountSID: tc.AccountSID, AuthToken: tc.AuthToken.Value(), Number: tc.Number,
-			APIURL: tc.APIURL, PublicURL: cfg.PublicURL, AckTemplate: tc.AckTemplate}, sink, logger.With("channel", "twilio"))
+	// Each constructor runs its adapter's Validate, which the config
+	// loader has already run (and reported with lines): the configs
+	// package builds the adapters' settings, here and for check-config.
+	if cfg.Channels.Twilio != nil {
+		ch, err := twilio.New(cfg.TwilioConfig(), sink, logger.With("channel", "twilio"))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("channels.twilio: %w", err))
 		} else {
@@ -55,13 +56,13 @@ func buildChannels(cfg *configs.Config, sink channels.Sink, store ownership.Stor
 			cs.state["twilio"] = "enabled"
 		}
 	}
-	if ec := cfg.Channels.Email; ec != nil {
-		if err := buildEmail(cs, ec, sink, store, replica, logger.With("channel", "email")); err != nil {
+	if cfg.Channels.Email != nil {
+		if err := buildEmail(cs, cfg, sink, store, replica, logger.With("channel", "email")); err != nil {
 			errs = append(errs, fmt.Errorf("channels.email: %w", err))
 		}
 	}
-	if sc := cfg.Channels.Slack; sc != nil {
-		if err := buildSlack(cs, cfg, sc, logger.With("channel", "slack")); err != nil {
+	if cfg.Channels.Slack != nil {
+		if err := buildSlack(cs, cfg, logger.With("channel", "slack")); err != nil {
 			errs = append(errs, fmt.Errorf("channels.slack: %w", err))
 		}
 	}
@@ -79,25 +80,15 @@ func buildChannels(cfg *configs.Config, sink channels.Sink, store ownership.Stor
 const mailboxLease = 30 * time.Second
 
 // buildEmail wires the mailbox reader (IMAP in) and the SMTP sender.
-func buildEmail(cs *channelSet, ec *configs.Email, sink channels.Sink, store ownership.Store, replica string, logger *slog.Logger) error {
-	from, err := mail.ParseAddress(ec.SMTP.From)
-	if err != nil {
-		return fmt.Errorf("smtp.from: %w", err)
-	}
-	ours := []string{strings.ToLower(from.Address)}
-	if strings.Contains(ec.IMAP.Username, "@") && !strings.EqualFold(ec.IMAP.Username, from.Address) {
-		ours = append(ours, strings.ToLower(ec.IMAP.Username))
-	}
-	sender, err := email.NewSMTPSender(email.SMTPConfig{Addr: ec.SMTP.Addr, TLS: email.TLSMode(ec.SMTP.TLS),
-		Username: ec.SMTP.Username, Password: ec.SMTP.Password.Value(), From: ec.SMTP.From}, logger)
+func buildEmail(cs *channelSet, cfg *configs.Config, sink channels.Sink, store ownership.Store, replica string, logger *slog.Logger) error {
+	sender, err := email.NewSMTPSender(cfg.SMTPConfig(), logger)
 	if err != nil {
 		return err
 	}
-	lease := ownership.NewLeaseKeeper(store, "email:"+strings.ToLower(ec.IMAP.Username)+":"+ec.IMAP.Mailbox, replica, mailboxLease, nil)
-	reader, err := email.NewReader(email.ReaderConfig{Addr: ec.IMAP.Addr, TLS: email.TLSMode(ec.IMAP.TLS),
-		Username: ec.IMAP.Username, Password: ec.IMAP.Password.Value(), Mailbox: ec.IMAP.Mailbox,
-		Processed: ec.IMAP.Processed, PollInterval: ec.IMAP.PollInterval.D(), RenewInterval: mailboxLease / 3, Ours: ours},
-		sink, lease, logger)
+	rc := cfg.ReaderConfig()
+	rc.RenewInterval = mailboxLease / 3
+	lease := ownership.NewLeaseKeeper(store, "email:"+strings.ToLower(rc.Username)+":"+rc.Mailbox, replica, mailboxLease, nil)
+	reader, err := email.NewReader(rc, sink, lease, logger)
 	if err != nil {
 		return err
 	}
@@ -109,18 +100,8 @@ func buildEmail(cs *channelSet, ec *configs.Email, sink channels.Sink, store own
 
 // buildSlack wires the Slack app: webhooks (or Socket Mode with an app
 // token) and the sender of posts, DMs and answers.
-func buildSlack(cs *channelSet, cfg *configs.Config, sc *configs.Slack, logger *slog.Logger) error {
-	var reps []slack.Rep
-	for _, r := range cfg.Reps {
-		reps = append(reps, slack.Rep{ID: r.ID, Name: r.Name, SlackUser: r.SlackUser, Role: r.Role})
-	}
-	orgs := map[string]string{}
-	for _, o := range cfg.Orgs {
-		orgs[o.ID] = o.Name
-	}
-	app, err := slack.New(slack.Config{BotToken: sc.BotToken.Value(), SigningSecret: sc.SigningSecret.Value(), AppToken: sc.AppToken.Value(),
-		Channel: sc.Channel, APIURL: sc.APIURL, ReplyMode: string(sc.ReplyMode), ReplyPrefix: sc.ReplyPrefix, NotePrefix: sc.NotePrefix,
-		CustomerChannels: sc.CustomerChannels, Reps: reps, OrgNames: orgs}, nil, logger)
+func buildSlack(cs *channelSet, cfg *configs.Config, logger *slog.Logger) error {
+	app, err := slack.New(cfg.SlackConfig(), nil, logger)
 	if err != nil {
 		return err
 	}
