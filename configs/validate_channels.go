@@ -3,6 +3,7 @@ package configs
 import (
 	"net"
 	"strings"
+	"time"
 
 	"github.com/intakehq/intake/channels"
 )
@@ -17,6 +18,10 @@ func (v *validator) channels() {
 	}
 	if e := ch.Email; e != nil {
 		v.adapter("channels.email", v.c.ReaderConfig().Validate())
+		// An operator's bound, not the reader's (tests poll faster).
+		if d := e.IMAP.PollInterval.D(); d != 0 && (d < time.Second || d > time.Hour) {
+			v.addf("channels.email.imap.poll_interval", "%s: want between 1s and 1h", d)
+		}
 		v.adapter("channels.email", v.c.SMTPConfig().Validate())
 		v.apiURL("channels.email.api_url", e.APIURL)
 	}

@@ -5,7 +5,6 @@ import (
 	"net/mail"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/intakehq/intake/channels"
@@ -58,9 +57,6 @@ func (c ReaderConfig) Validate() error {
 	}
 	if c.Processed != "" && strings.EqualFold(c.Processed, mailbox) {
 		errs.Addf(imapKey+"processed", "%q is the mailbox read; name another folder or leave it out", c.Processed)
-	}
-	if d := c.PollInterval; d != 0 && (d < time.Second || d > time.Hour) {
-		errs.Addf(imapKey+"poll_interval", "%s: want between 1s and 1h", d)
 	}
 	return errs.Err()
 }

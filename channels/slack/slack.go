@@ -71,6 +71,7 @@ type App struct {
 	botUser atomic.Pointer[string]
 	// people caches customers' Slack profiles (user id -> Contact).
 	people sync.Map
+	health health // what Health reports
 }
 
 // Bind gives the adapter the ledger, which is built after the channels

@@ -19,12 +19,12 @@ import (
 )
 
 // channelSet is what the configured channels add to the server: webhook
-// handlers by path prefix, repliers for the outbox, and their state for
-// /readyz.
+// handlers by path prefix, repliers for the outbox, and the adapters
+// that report their state for /readyz.
 type channelSet struct {
 	handlers map[string]http.Handler // "/twilio/" -> handler
 	repliers map[channels.Kind]channels.Replier
-	state    map[string]string // twilio -> enabled / disabled
+	health   map[string]healthReporter // enabled channels by name
 	// reconcilers read each provider's recent history and feed what the
 	// webhooks missed through the same (deduplicating) sink.
 	reconcilers map[string]func(ctx context.Context, since time.Time) (int, error)
@@ -39,7 +39,7 @@ type channelSet struct {
 // channel; a channel left out of the config is disabled and logged.
 func buildChannels(cfg *configs.Config, sink channels.Sink, store ownership.Store, replica string, logger *slog.Logger) (*channelSet, error) {
 	cs := &channelSet{handlers: map[string]http.Handler{}, repliers: map[channels.Kind]channels.Replier{},
-		state:       map[string]string{"twilio": "disabled", "email": "disabled", "slack": "disabled"},
+		health:      map[string]healthReporter{},
 		reconcilers: map[string]func(context.Context, time.Time) (int, error){}}
 	var errs []error
 	// Each constructor runs its adapter's Validate, which the config
@@ -53,7 +53,7 @@ func buildChannels(cfg *configs.Config, sink channels.Sink, store ownership.Stor
 			cs.handlers["/twilio/"] = ch.Handler()
 			cs.repliers[channels.SMS] = ch.Replier()
 			cs.reconcilers["twilio"] = ch.Reconcile
-			cs.state["twilio"] = "enabled"
+			cs.health["twilio"] = ch
 		}
 	}
 	if cfg.Channels.Email != nil {
@@ -66,8 +66,8 @@ func buildChannels(cfg *configs.Config, sink channels.Sink, store ownership.Stor
 			errs = append(errs, fmt.Errorf("channels.slack: %w", err))
 		}
 	}
-	for name, st := range cs.state {
-		if st == "disabled" {
+	for _, name := range channelNames {
+		if _, ok := cs.health[name]; !ok {
 			logger.Info("channel disabled", "channel", name)
 		}
 	}
@@ -94,7 +94,7 @@ func buildEmail(cs *channelSet, cfg *configs.Config, sink channels.Sink, store o
 	}
 	cs.repliers[channels.Email] = sender
 	cs.runners = append(cs.runners, reader.Run)
-	cs.state["email"] = "enabled"
+	cs.health["email"] = reader
 	return nil
 }
 
@@ -123,7 +123,7 @@ func buildSlack(cs *channelSet, cfg *configs.Config, logger *slog.Logger) error 
 			}
 		}
 	})
-	cs.state["slack"] = "enabled"
+	cs.health["slack"] = app
 	return nil
 }
 

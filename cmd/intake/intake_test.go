@@ -44,7 +44,7 @@ func TestServeWithNoConfig(t *testing.T) {
 	code, body = get(t, srv.url+"/readyz")
 	require.Equal(t, 200, code)
 	require.Contains(t, body, `"store":"ok"`)
-	require.Contains(t, body, `"twilio":"disabled"`)
+	require.Contains(t, body, `"twilio":{"state":"disabled"`)
 	code, body = get(t, srv.url+"/metrics")
 	require.Equal(t, 200, code)
 	require.Contains(t, body, "intake_tickets_open 1")

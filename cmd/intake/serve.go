@@ -116,7 +116,8 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 	}
 
 	srv := &http.Server{
-		Handler:           newMux(svc, chans, w.tokens, dashboardUsers(cfg), strings.HasPrefix(cfg.PublicURL, "https://"), reg, logger),
+		Handler: newMux(svc, chans, &healthCheck{store: store, reporters: chans.health, now: time.Now}, w.tokens,
+			dashboardUsers(cfg), strings.HasPrefix(cfg.PublicURL, "https://"), reg, logger),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

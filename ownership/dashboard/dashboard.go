@@ -17,6 +17,7 @@
 package dashboard
 
 import (
+	"context"
 	"embed"
 	"html/template"
 	"log/slog"
@@ -58,6 +59,9 @@ type Options struct {
 	// dashboard is reached over HTTPS; a TLS request marks them anyway).
 	Secure bool
 	Logger *slog.Logger
+	// Channels, when set, reports the channels' live state; the overview
+	// shows a line for each degraded one.
+	Channels func(ctx context.Context) []ChannelStatus
 }
 
 type dashboard struct {
@@ -67,6 +71,8 @@ type dashboard struct {
 	secure bool
 	logger *slog.Logger
 	pages  map[string]*template.Template
+
+	channels func(ctx context.Context) []ChannelStatus // Options.Channels
 }
 
 // Register adds the dashboard's routes to mux.
@@ -75,6 +81,7 @@ func Register(mux *http.ServeMux, svc *ownership.Service, opts Options) {
 	if d.logger == nil {
 		d.logger = slog.New(slog.DiscardHandler)
 	}
+	d.channels = opts.Channels
 	for _, u := range opts.Users {
 		d.users[u.Name] = u
 	}
