@@ -6,9 +6,17 @@
 // problem in a file is reported at once, sorted by line. Defaults are applied
 // while loading, so a loaded Config holds the values intake will use.
 //
+// Validation includes each channel adapter's own checks (its Config's
+// Validate, run on the settings TwilioConfig, ReaderConfig, SMTPConfig and
+// SlackConfig build) and, with LoadWith, the settings serve takes from
+// outside the file (--addr, --store, INTAKE_STORE, INTAKE_ADMIN_TOKEN): a
+// configuration that loads is one `intake serve` starts with. A file that
+// is not UTF-8 text is refused with the line and byte offset of each bad
+// byte.
+//
 // Secrets are of type Secret, which never prints. Only cmd/intake reads this
-// package; it hands the parts on (Routing for the router, the channel
-// sections for the adapters).
+// package; it hands the parts on (Routing for the router, the adapters'
+// settings for the adapters).
 package configs
 
 import (
@@ -55,7 +63,8 @@ type Config struct {
 	// Dashboard configures sign-in to the web dashboard besides tokens.
 	Dashboard Dashboard `yaml:"dashboard,omitempty" json:"dashboard,omitempty"`
 
-	src *source // where each value was written; nil for a Config built in code
+	src     *source   // where each value was written; nil for a Config built in code
+	outside Overrides // settings given outside the file, applied over it
 }
 
 // String returns the configuration as YAML, with every secret shown as

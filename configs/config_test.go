@@ -20,8 +20,8 @@ import (
 var testEnv = map[string]string{
 	"INTAKE_TEST_TOKEN":        "tok-0123456789abcdef",
 	"INTAKE_TEST_TWILIO_SID":   "AC0123456789abcdef0123456789abcdef",
-	"INTAKE_TEST_TWILIO_TOKEN": `tw"il'io\token`,
-	"INTAKE_TEST_PASSWORD":     "imap-pa$$word",
+	"INTAKE_TEST_TWILIO_TOKEN": "f00dfeedf00dfeedf00dfeedf00dfeed", // Twilio's tokens are plain hex
+	"INTAKE_TEST_PASSWORD":     `imap"pa'$$word\`,
 	"INTAKE_TEST_SLACK_BOT":    "xoxb-bot-secret-value",
 }
 
@@ -172,11 +172,11 @@ func TestBadConfigs(t *testing.T) {
 			`bad-tls-none.yaml:5: channels.email.imap.tls: "none" would send the password in clear text; it is allowed only for a loopback addr, not "mail.northwind.example"`,
 		},
 		"bad-twilio.yaml": {
-			`bad-twilio.yaml:2: channels.twilio: needs public_url: Twilio signs its webhooks over the public URL it calls`,
-			`bad-twilio.yaml:3: channels.twilio.account_sid: an account SID starts with "AC"`,
+			`bad-twilio.yaml:2: public_url: required with channels.twilio: Twilio signs its webhooks over the public URL it calls`,
+			`bad-twilio.yaml:3: channels.twilio.account_sid: must be an account SID: "AC" followed by letters and digits`,
 			`bad-twilio.yaml:4: channels.twilio.auth_token: required`,
 			`bad-twilio.yaml:5: channels.twilio.number: "5557771000" is not an E.164 phone number`,
-			`bad-twilio.yaml:6: channels.twilio.api_url: "/twilio": want an absolute http:// or https:// URL`,
+			`bad-twilio.yaml:6: channels.twilio.api_url: must be an absolute http(s) URL, got "/twilio"`,
 		},
 		"bad-two-documents.yaml": {
 			`bad-two-documents.yaml:2: a second YAML document: a config file holds one`,
@@ -186,6 +186,37 @@ func TestBadConfigs(t *testing.T) {
 		},
 		"bad-tech-scope.yaml": {
 			`bad-tech-scope.yaml:2: api.tech_scope: "everyone": want one of "own", "team", "all"`,
+		},
+		"bad-twilio-token.yaml": {
+			`bad-twilio-token.yaml:7: channels.twilio.auth_token: must contain only letters and digits (a Twilio auth token is 32 hex digits)`,
+		},
+		"bad-slack-token.yaml": {
+			`bad-slack-token.yaml:5: channels.slack.bot_token: a user token (xoxp-…), not a bot token: want the app's Bot User OAuth Token (xoxb-…)`,
+			`bad-slack-token.yaml:7: channels.slack.app_token: a bot token (xoxb-…), not an app-level token: want one with connections:write (xapp-…)`,
+		},
+		"bad-email-tls.yaml": {
+			`bad-email-tls.yaml:5: channels.email.imap.tls: "ssl": want one of "implicit", "starttls", "none"`,
+			`bad-email-tls.yaml:10: channels.email.smtp.tls: "none" would send the password in clear text; it is allowed only for a loopback addr, not "mail.northwind.example"`,
+		},
+		"bad-unknown-and-more.yaml": {
+			`bad-unknown-and-more.yaml:6: reps[0].colour: unknown key (known keys: id, name, email,`,
+			`bad-unknown-and-more.yaml:10: teams[0].fallback: rep "bob" is not in reps`,
+		},
+		"bad-nul.yaml": {
+			`bad-nul.yaml:3: column 16 (byte offset 35): a NUL byte: this is not a text file`,
+		},
+		"bad-latin1.yaml": {
+			`bad-latin1.yaml:4: column 14 (byte offset 69): byte 0xE9 is not UTF-8 (a Latin-1 or Windows-1252 file? save it as UTF-8)`,
+			`bad-latin1.yaml:4: column 20 (byte offset 75): byte 0xED is not UTF-8`,
+		},
+		"bad-open-listen.yaml": {
+			`bad-open-listen.yaml:2: listen: "0.0.0.0:8080" is not a loopback address and no api.tokens are configured: the API and dashboard would be open to the network`,
+		},
+		"bad-redis-url.yaml": {
+			`bad-redis-url.yaml:1: store: parse url: redis: unexpected option: bogus`,
+		},
+		"bad-dashboard-hash.yaml": {
+			`bad-dashboard-hash.yaml:8: dashboard.users[0].password_hash: not a whole bcrypt hash (cut off when copied?)`,
 		},
 		"bad-unset-env.yaml": {
 			`bad-unset-env.yaml:4: api.tokens[0].token: environment variable INTAKE_TEST_NOT_SET is not set`,

@@ -36,15 +36,33 @@ func LoadFile(path string, getenv func(string) (string, bool)) (*Config, error) 
 // os.LookupEnv. An empty document is valid and gives the same setup as
 // Default, with the defaults of a loaded file.
 func Parse(data []byte, name string, getenv func(string) (string, bool)) (*Config, error) {
+	return ParseWith(data, name, getenv, Overrides{})
+}
+
+// ParseWith is Parse with the settings given outside the file applied
+// over it and checked with it.
+func ParseWith(data []byte, name string, getenv func(string) (string, bool), o Overrides) (*Config, error) {
 	if getenv == nil {
 		getenv = os.LookupEnv
 	}
-	c, err := decode(data, name, getenv)
+	if err := checkText(name, data); err != nil {
+		return nil, err
+	}
+	c, shape, err := decode(data, name, getenv)
 	if err != nil {
 		return nil, err
 	}
 	c.applyDefaults()
-	if err := c.Validate(); err != nil {
+	c.apply(o)
+	errs := c.validate()
+	// Problems of shape come first in the same list; what validation
+	// finds at a path already reported is a consequence of it.
+	for _, e := range errs.errs {
+		if !shape.covers(e.Path) {
+			shape.list.errs = append(shape.list.errs, e)
+		}
+	}
+	if err := shape.list.err(); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -52,44 +70,60 @@ func Parse(data []byte, name string, getenv func(string) (string, bool)) (*Confi
 
 // decode parses data into a node tree, checks its shape against Config
 // (unknown keys, repeated keys, kinds of values), expands ${VAR} in string
-// values, and only then decodes it. Shape problems are all reported
-// together; nothing is decoded when there are any.
-func decode(data []byte, name string, getenv func(string) (string, bool)) (*Config, error) {
+// values, and decodes what is left once the bad values are taken out: the
+// walker returned holds the problems of shape. The error is for a file
+// that cannot be read as YAML at all.
+func decode(data []byte, name string, getenv func(string) (string, bool)) (*Config, *walker, error) {
 	src := &source{file: name, lines: map[string]int{}}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return &Config{src: src}, nil // empty file
-		}
-		return nil, syntaxError(name, data, err)
-	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case err == nil:
-		return nil, &Error{File: name, Line: extra.Line, Err: errors.New("a second YAML document: a config file holds one")}
-	case !errors.Is(err, io.EOF):
-		return nil, syntaxError(name, data, err)
-	}
-
 	w := &walker{
 		list:     errorList{src: src},
 		lines:    src.lines,
 		getenv:   getenv,
 		expanded: map[*yaml.Node]bool{},
+		reported: map[string]bool{},
 	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return &Config{src: src}, w, nil // empty file
+		}
+		return nil, nil, syntaxError(name, data, err)
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		return nil, nil, &Error{File: name, Line: extra.Line, Err: errors.New("a second YAML document: a config file holds one")}
+	case !errors.Is(err, io.EOF):
+		return nil, nil, syntaxError(name, data, err)
+	}
+
 	w.walk(&doc, configType, "")
-	if err := w.list.err(); err != nil {
-		return nil, err
+	if w.steps > maxWalk {
+		return nil, nil, w.list.err()
 	}
+	w.prune()
 	c := &Config{}
 	if err := doc.Decode(c); err != nil {
-		// The walk checked every value that decoding reads, so this is a
-		// bug here rather than in the file; still say where.
-		return nil, &Error{File: name, Err: fmt.Errorf("decode: %w", err)}
+		// The walk took out every value that decoding would refuse, so
+		// this is a bug here rather than in the file; still say where.
+		return nil, nil, errors.Join(w.list.err(), &Error{File: name, Err: fmt.Errorf("decode: %w", err)})
 	}
 	c.src = src
-	return c, nil
+	return c, w, nil
+}
+
+// covers reports whether path, or a key above it, had a shape problem.
+func (w *walker) covers(path string) bool {
+	for {
+		if w.reported[path] {
+			return true
+		}
+		if path == "" {
+			return false
+		}
+		path = parentPath(path)
+	}
 }
 
 // yamlLineRE picks the line out of a yaml.v3 syntax error.

@@ -10,6 +10,9 @@ import (
 	"time"
 	_ "time/tzdata" // time zones validate the same on hosts without tzdata
 
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/intakehq/intake/ownership/redisstore"
 	"github.com/intakehq/intake/routing"
 )
 
@@ -29,6 +32,11 @@ const minTokenLen = 16
 // strategy, time zone...) are accepted as their defaults. Validate does not
 // modify c.
 func (c *Config) Validate() error {
+	return c.validate().err()
+}
+
+// validate runs every check and returns the problems found.
+func (c *Config) validate() *errorList {
 	v := &validator{
 		c:     c,
 		list:  errorList{src: c.src},
@@ -48,7 +56,7 @@ func (c *Config) Validate() error {
 	if len(v.list.errs) == 0 {
 		v.router()
 	}
-	return v.list.err()
+	return &v.list
 }
 
 // validator holds the indexes cross-reference checks need.
@@ -74,6 +82,9 @@ func (v *validator) dashboard() {
 		seen[u.Name] = true
 		if h := u.PasswordHash.Value(); !strings.HasPrefix(h, "$2a$") && !strings.HasPrefix(h, "$2b$") && !strings.HasPrefix(h, "$2y$") {
 			v.addf(p+".password_hash", "want a bcrypt hash ($2b$…, e.g. from htpasswd -nbB name password), never the password itself")
+		} else if _, err := bcrypt.Cost([]byte(h)); err != nil {
+			// A cut-off hash would refuse every password at sign-in.
+			v.addf(p+".password_hash", "not a whole bcrypt hash (cut off when copied?): %v", err)
 		}
 		if _, ok := v.reps[u.Rep]; !ok {
 			v.addf(p+".rep", "rep %q is not in reps", u.Rep)
@@ -117,7 +128,12 @@ func (v *validator) rep(path, id string) {
 func (v *validator) server() {
 	c := v.c
 	if err := checkHostPort(c.Listen); err != nil {
-		v.addf("listen", "%w", err)
+		v.at("listen", err)
+	} else if host, _, _ := net.SplitHostPort(c.Listen); !isLoopback(host) && len(c.API.Tokens) == 0 && c.outside.AdminToken.Value == "" {
+		// DESIGN §5: with no tokens the API and dashboard are open, so
+		// only a loopback address may serve them.
+		v.at("listen", fmt.Errorf("%q is not a loopback address and no api.tokens are configured: the API and dashboard would be open to the network; "+
+			"add api.tokens, set INTAKE_ADMIN_TOKEN, or listen on 127.0.0.1", c.Listen))
 	}
 	if c.PublicURL != "" {
 		if err := checkURL(c.PublicURL); err != nil {
@@ -125,8 +141,28 @@ func (v *validator) server() {
 		}
 	}
 	if err := checkStore(c.Store); err != nil {
-		v.addf("store", "%w", err)
+		v.at("store", err)
 	}
+	if t := c.outside.AdminToken; t.Value != "" {
+		if len(t.Value) < minTokenLen {
+			v.list.errs = append(v.list.errs, &Error{Path: t.From, Err: fmt.Errorf("is %d characters; use at least %d (e.g. openssl rand -hex 24)", len(t.Value), minTokenLen)})
+		}
+		for i, tok := range c.API.Tokens {
+			if tok.Token.Value() == t.Value {
+				v.list.errs = append(v.list.errs, &Error{Path: t.From, Err: fmt.Errorf("same token as api.tokens[%d]", i)})
+			}
+		}
+	}
+}
+
+// at records a problem with key, or with the override that set it (which
+// has no line in the file).
+func (v *validator) at(key string, err error) {
+	if path, outside := v.c.where(key); outside {
+		v.list.errs = append(v.list.errs, &Error{Path: path, Err: err})
+		return
+	}
+	v.list.add(key, err)
 }
 
 func (v *validator) api() {
@@ -328,8 +364,12 @@ func checkStore(s string) error {
 		}
 		return nil
 	case scheme == "redis" || scheme == "rediss":
-		u, err := url.Parse(s)
-		if err != nil || u.Host == "" {
+		// The store's own parser, so what it would refuse at open is
+		// refused here; its errors never show the password.
+		if err := redisstore.CheckURL(s); err != nil {
+			return fmt.Errorf("%w (want redis://[USER:PASSWORD@]HOST:PORT[/DB][?prefix=NAME])", err)
+		}
+		if u, err := url.Parse(s); err != nil || u.Host == "" {
 			return fmt.Errorf("redis store: want redis://[USER:PASSWORD@]HOST:PORT[/DB]")
 		}
 		return nil

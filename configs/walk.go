@@ -26,12 +26,53 @@ const maxWalk = 1 << 20
 // before decoding: unknown and repeated keys, values of the wrong kind. On
 // the way it records the line of every key path and expands ${VAR} in
 // string values.
+//
+// The walk does not stop at a problem: it records it, marks the path as
+// reported and takes the bad value out of the tree (nulls it, or drops the
+// pair), so the rest of the file still decodes and is validated, and every
+// problem is reported at once.
 type walker struct {
 	list     errorList
 	lines    map[string]int
 	getenv   func(string) (string, bool)
 	expanded map[*yaml.Node]bool // each node once, even when aliased
 	steps    int
+	// reported are the paths with a shape problem; validation problems at
+	// or under them are consequences, not news, and are left out.
+	reported map[string]bool
+	drops    []pair // pairs to remove from their mapping before decoding
+}
+
+// bad records a problem at path and nulls n, so decoding skips it.
+func (w *walker) bad(n *yaml.Node, path string, err error) {
+	w.list.add(path, err)
+	w.reported[path] = true
+	nullNode(n)
+}
+
+// nullNode turns n into a YAML null in place, keeping its position.
+func nullNode(n *yaml.Node) {
+	*n = yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}
+}
+
+// drop records a problem with a pair and removes the pair before decoding.
+func (w *walker) drop(p pair, line int, path string, err error) {
+	w.list.addAt(line, path, err)
+	w.reported[path] = true
+	w.drops = append(w.drops, p)
+}
+
+// prune removes the dropped pairs from their mappings.
+func (w *walker) prune() {
+	for _, d := range w.drops {
+		c := d.in.Content
+		for i := 0; i+1 < len(c); i += 2 {
+			if c[i] == d.key {
+				d.in.Content = append(c[:i:i], c[i+2:]...)
+				break
+			}
+		}
+	}
 }
 
 // walk checks n against t at path.
@@ -84,10 +125,11 @@ func (w *walker) lineOf(path string, n *yaml.Node) {
 	}
 }
 
-// pair is one key and value of a mapping; merged pairs came through "<<".
+// pair is one key and value of the mapping in; merged pairs came through
+// "<<".
 type pair struct {
-	key, value *yaml.Node
-	merged     bool
+	in, key, value *yaml.Node
+	merged         bool
 }
 
 // walkStruct checks a mapping against the yaml fields of struct type t.
@@ -97,21 +139,21 @@ func (w *walker) walkStruct(n *yaml.Node, t reflect.Type, path string) {
 	}
 	if n.Kind != yaml.MappingNode {
 		w.lineOf(path, n)
-		w.list.addf(path, "want a mapping of keys (%s), got %s", strings.Join(fieldNames(t), ", "), describe(n))
+		w.bad(n, path, fmt.Errorf("want a mapping of keys (%s), got %s", strings.Join(fieldNames(t), ", "), describe(n)))
 		return
 	}
 	fields := yamlFields(t)
 	seen := map[string]int{}
 	for _, p := range w.pairs(n, path) {
 		if p.key.Kind != yaml.ScalarNode {
-			w.list.addAt(p.key.Line, path, fmt.Errorf("a key must be a plain name, got %s", describe(p.key)))
+			w.drop(p, p.key.Line, path, fmt.Errorf("a key must be a plain name, got %s", describe(p.key)))
 			continue
 		}
 		name := p.key.Value
 		kp := joinPath(path, name)
 		if first, dup := seen[name]; dup {
 			if !p.merged {
-				w.list.addAt(p.key.Line, kp, fmt.Errorf("key written twice (first at line %d)", first))
+				w.drop(p, p.key.Line, kp, fmt.Errorf("key written twice (first at line %d)", first))
 			}
 			continue
 		}
@@ -121,7 +163,14 @@ func (w *walker) walkStruct(n *yaml.Node, t reflect.Type, path string) {
 		}
 		ft, ok := fields[name]
 		if !ok {
-			w.list.add(kp, unknownKey(name, fieldNames(t)))
+			known := fieldNames(t)
+			w.list.add(kp, unknownKey(name, known))
+			w.reported[kp] = true
+			if best := suggest(name, known); best != "" {
+				// The key was most likely meant as best: a "required"
+				// for best would only repeat this.
+				w.reported[joinPath(path, best)] = true
+			}
 			continue
 		}
 		w.walk(p.value, ft, kp)
@@ -135,7 +184,7 @@ func (w *walker) pairs(n *yaml.Node, path string) []pair {
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!merge" {
-			explicit = append(explicit, pair{key: k, value: v})
+			explicit = append(explicit, pair{in: n, key: k, value: v})
 			continue
 		}
 		sources := []*yaml.Node{v}
@@ -147,8 +196,8 @@ func (w *walker) pairs(n *yaml.Node, path string) []pair {
 				return explicit
 			}
 			if s = resolveAlias(s); s.Kind != yaml.MappingNode {
-				w.list.addAt(k.Line, path, fmt.Errorf("<< merges a mapping or a list of mappings, got %s", describe(s)))
-				continue
+				w.drop(pair{in: n, key: k}, k.Line, path, fmt.Errorf("<< merges a mapping or a list of mappings, got %s", describe(s)))
+				break
 			}
 			for _, p := range w.pairs(s, path) {
 				p.merged = true
@@ -169,7 +218,7 @@ func (w *walker) walkSlice(n *yaml.Node, t reflect.Type, path string) {
 		if n.Kind == yaml.ScalarNode {
 			hint = fmt.Sprintf(" (write [%s] for a list of one)", n.Value)
 		}
-		w.list.addf(path, "want a list, got %s%s", describe(n), hint)
+		w.bad(n, path, fmt.Errorf("want a list, got %s%s", describe(n), hint))
 		return
 	}
 	for i, item := range n.Content {
@@ -180,7 +229,7 @@ func (w *walker) walkSlice(n *yaml.Node, t reflect.Type, path string) {
 // leaf checks a single value by decoding it on its own.
 func (w *walker) leaf(n *yaml.Node, t reflect.Type, path string) {
 	if n.Kind != yaml.ScalarNode && t.Kind() != reflect.Interface {
-		w.list.addf(path, "want %s, got %s", wantText(t), describe(n))
+		w.bad(n, path, fmt.Errorf("want %s, got %s", wantText(t), describe(n)))
 		return
 	}
 	if !w.expand(n, t, path) {
@@ -188,10 +237,10 @@ func (w *walker) leaf(n *yaml.Node, t reflect.Type, path string) {
 	}
 	if err := n.Decode(reflect.New(t).Interface()); err != nil {
 		if reflect.PointerTo(t).Implements(unmarshalerType) {
-			w.list.add(path, err) // our own message
+			w.bad(n, path, err) // our own message
 			return
 		}
-		w.list.addf(path, "want %s, got %q", wantText(t), n.Value)
+		w.bad(n, path, fmt.Errorf("want %s, got %q", wantText(t), n.Value))
 	}
 }
 
@@ -204,7 +253,7 @@ func (w *walker) expand(n *yaml.Node, t reflect.Type, path string) bool {
 	w.expanded[n] = true
 	v, err := expandEnv(n.Value, w.getenv)
 	if err != nil {
-		w.list.add(path, err)
+		w.bad(n, path, err)
 		return false
 	}
 	n.Value = v
@@ -326,16 +375,21 @@ func joinPath(path, key string) string {
 
 // unknownKey explains a key that is not in known, suggesting a near miss.
 func unknownKey(name string, known []string) error {
+	if best := suggest(name, known); best != "" {
+		return fmt.Errorf("unknown key (did you mean %q?)", best)
+	}
+	return fmt.Errorf("unknown key (known keys: %s)", strings.Join(known, ", "))
+}
+
+// suggest returns the known key nearest to name, or "" when none is near.
+func suggest(name string, known []string) string {
 	best, bestDist := "", 3
 	for _, k := range known {
 		if d := editDistance(strings.ToLower(name), k); d < bestDist {
 			best, bestDist = k, d
 		}
 	}
-	if best != "" {
-		return fmt.Errorf("unknown key (did you mean %q?)", best)
-	}
-	return fmt.Errorf("unknown key (known keys: %s)", strings.Join(known, ", "))
+	return best
 }
 
 // editDistance is the Levenshtein distance between short strings.

@@ -54,20 +54,11 @@ type ReaderConfig struct {
 }
 
 func (c *ReaderConfig) defaults() error {
-	if c.Addr == "" {
-		return errors.New("email reader: addr is required")
+	if err := c.Validate(); err != nil {
+		return err
 	}
 	if c.TLS == "" {
 		c.TLS = TLSImplicit
-	}
-	switch c.TLS {
-	case TLSImplicit, TLSStartTLS:
-	case TLSNone:
-		if host, _, err := net.SplitHostPort(c.Addr); err != nil || !isLoopbackHost(host) {
-			return fmt.Errorf("email reader: tls none would send the password in clear text to %s; it is allowed only for a loopback address", c.Addr)
-		}
-	default:
-		return fmt.Errorf("email reader: tls %q: want implicit, starttls or none", c.TLS)
 	}
 	if c.Mailbox == "" {
 		c.Mailbox = "INBOX"
@@ -115,8 +106,9 @@ type Reader struct {
 	lease  Lease
 	logger *slog.Logger
 
-	mu    sync.Mutex
-	stats ReaderStats
+	mu     sync.Mutex
+	stats  ReaderStats
+	health mailboxState // for Health
 }
 
 // NewReader returns a Reader delivering to sink. lease coordinates
@@ -151,14 +143,17 @@ var errLeaseLost = errors.New("the mailbox lease went to another replica")
 // reads; without it, it waits and tries again.
 func (r *Reader) Run(ctx context.Context) {
 	defer r.lease.Release(context.WithoutCancel(ctx))
+	r.health.set("connecting", nil, r.cfg.Now())
 	backoff := time.Second
 	for ctx.Err() == nil {
 		ok, err := r.lease.Acquire(ctx)
 		switch {
 		case err != nil:
 			r.logger.Warn("mailbox lease unavailable", "err", err)
+			r.health.set("down", fmt.Errorf("mailbox lease: %w", err), r.cfg.Now())
 		case !ok:
 			r.logger.Debug("another replica reads the mailbox")
+			r.health.set("standby", nil, r.cfg.Now())
 		}
 		if err != nil || !ok {
 			sleep(ctx, r.cfg.RenewInterval)
@@ -169,6 +164,7 @@ func (r *Reader) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		r.health.ended(err, r.cfg.Now())
 		if time.Since(start) > time.Minute {
 			backoff = time.Second
 		}
@@ -230,6 +226,7 @@ func (r *Reader) session(ctx context.Context) error {
 		}
 	}
 	r.count(func(s *ReaderStats) { s.Connects++ })
+	r.health.set("connected", nil, r.cfg.Now())
 	idle := c.Caps().Has(imap.CapIdle) || c.Caps().Has(imap.CapIMAP4rev2)
 	r.logger.Info("mailbox connected", "uidvalidity", sel.UIDValidity, "messages", sel.NumMessages, "idle", idle)
 

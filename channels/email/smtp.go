@@ -15,7 +15,6 @@ import (
 	"os"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -70,36 +69,20 @@ var _ channels.Replier = (*SMTPSender)(nil)
 // From must parse as an address, and TLS "none" is refused unless Addr is
 // a loopback address, where no one else can read the password.
 func NewSMTPSender(cfg SMTPConfig, logger *slog.Logger) (*SMTPSender, error) {
-	host, port, err := net.SplitHostPort(cfg.Addr)
-	if err != nil {
-		return nil, fmt.Errorf("email: smtp addr %q: %w", cfg.Addr, err)
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	switch cfg.TLS {
-	case "":
+	host, port, _ := net.SplitHostPort(cfg.Addr)
+	if cfg.TLS == "" {
 		cfg.TLS = TLSStartTLS
 		if port == "465" {
 			cfg.TLS = TLSImplicit
 		}
-	case TLSImplicit, TLSStartTLS:
-	case TLSNone:
-		if !isLoopbackHost(host) {
-			return nil, fmt.Errorf("email: smtp tls %q is allowed only towards a loopback address, not %q", cfg.TLS, host)
-		}
-	default:
-		return nil, fmt.Errorf("email: smtp tls %q: want %q, %q or %q", cfg.TLS, TLSImplicit, TLSStartTLS, TLSNone)
 	}
-	if cfg.Password != "" && cfg.Username == "" {
-		return nil, errors.New("email: smtp password set without a username")
-	}
-	from, err := mail.ParseAddress(cfg.From)
-	if err != nil {
-		return nil, fmt.Errorf("email: smtp from %q: %w", cfg.From, err)
-	}
+	from, _ := mail.ParseAddress(cfg.From) // Validate parsed it
 	from.Name = SanitizeHeader(from.Name)
 	if cfg.Hostname == "" {
 		cfg.Hostname = defaultHostname()
-	} else if strings.ContainsFunc(cfg.Hostname, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
-		return nil, fmt.Errorf("email: smtp hostname %q contains spaces or control characters", cfg.Hostname)
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultSMTPTimeout

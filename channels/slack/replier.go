@@ -51,6 +51,9 @@ func (a *App) Send(ctx context.Context, o channels.Outbound) (string, error) {
 	}
 	ref, err := a.send(ctx, o)
 	var rl *slackapi.RateLimitedError
+	if !errors.As(err, &rl) && !errors.Is(err, errNotPosted) && ctx.Err() == nil {
+		a.health.record(callKind(o.Purpose), err, a.cfg.Now()) // waiting is not failing
+	}
 	switch {
 	case err == nil:
 		return ref, nil

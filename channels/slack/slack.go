@@ -11,8 +11,6 @@
 package slack
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -73,6 +71,7 @@ type App struct {
 	botUser atomic.Pointer[string]
 	// people caches customers' Slack profiles (user id -> Contact).
 	people sync.Map
+	health health // what Health reports
 }
 
 // Bind gives the adapter the ledger, which is built after the channels
@@ -82,14 +81,11 @@ func (a *App) Bind(svc *ownership.Service) { a.svc = svc }
 // New returns the adapter; it does not call Slack until Start or a send.
 // svc may be nil until Bind.
 func New(cfg Config, svc *ownership.Service, logger *slog.Logger) (*App, error) {
-	if cfg.BotToken == "" || cfg.SigningSecret == "" || cfg.Channel == "" {
-		return nil, errors.New("slack: bot_token, signing_secret and channel are required")
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	if cfg.ReplyMode == "" {
 		cfg.ReplyMode = ReplyExplicit
-	}
-	if cfg.ReplyMode != ReplyExplicit && cfg.ReplyMode != ReplyThread {
-		return nil, fmt.Errorf("slack: reply_mode %q: want explicit or thread", cfg.ReplyMode)
 	}
 	if cfg.ReplyPrefix == "" {
 		cfg.ReplyPrefix = "!reply"

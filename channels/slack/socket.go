@@ -15,6 +15,9 @@ import (
 // the adapter still ignores every message that carries a bot_id.
 func (a *App) Start(ctx context.Context) error {
 	res, err := a.api.AuthTestContext(ctx)
+	if ctx.Err() == nil {
+		a.health.record("auth.test", err, a.cfg.Now())
+	}
 	if err != nil {
 		return fmt.Errorf("slack auth.test: %w", err)
 	}
@@ -33,6 +36,8 @@ func (a *App) SocketMode() bool { return a.cfg.AppToken != "" }
 // crash is redelivered by Slack.
 func (a *App) RunSocketMode(ctx context.Context) error {
 	client := socketmode.New(a.api)
+	a.health.socket(false, "connecting", a.cfg.Now())
+	defer func() { a.health.socket(false, "socket mode stopped", a.cfg.Now()) }()
 	go func() {
 		for {
 			select {
@@ -54,8 +59,12 @@ func (a *App) socketEvent(ctx context.Context, client *socketmode.Client, evt so
 		switch evt.Type {
 		case socketmode.EventTypeConnected:
 			a.logger.Info("slack socket mode connected")
-		case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth:
+			a.health.socket(true, "", a.cfg.Now())
+		case socketmode.EventTypeConnecting:
+			a.health.socket(false, "reconnecting", a.cfg.Now())
+		case socketmode.EventTypeConnectionError, socketmode.EventTypeInvalidAuth, socketmode.EventTypeDisconnect:
 			a.logger.Warn("slack socket mode connection problem", "type", evt.Type)
+			a.health.socket(false, string(evt.Type), a.cfg.Now())
 		}
 		return
 	}

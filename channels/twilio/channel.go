@@ -33,6 +33,7 @@ type Channel struct {
 	logger    *slog.Logger
 	validator client.RequestValidator
 	mux       *http.ServeMux
+	sweeps    channels.Failures // reconcile sweeps, for Health
 }
 
 // New checks cfg and returns the channel delivering to sink. A nil logger

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/intakehq/intake/channels"
 )
 
 // DefaultAckTemplate is the customer auto-acknowledgement. {{ticket}} is
@@ -56,8 +58,12 @@ func (c Config) LogValue() slog.Value {
 }
 
 // twilio-go refuses credentials that are not plain alphanumerics (errors
-// 21222/21224), so the same rule is checked at load time.
+// 21222/21224), so the same rule is checked by Validate, which both
+// `intake check-config` and New run.
 var alnum = regexp.MustCompile(`^[A-Za-z0-9]+$`)
+
+// e164 is a phone number in E.164 form: + and up to 15 digits.
+var e164 = regexp.MustCompile(`^\+[1-9]\d{6,14}$`)
 
 // withDefaults returns c with defaults filled in and URLs normalised.
 func (c Config) withDefaults() Config {
@@ -75,46 +81,53 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports every problem with c, each naming its key. No error
-// text contains the auth token.
+// Validate reports every problem with c as an errors.Join of
+// *channels.ConfigError, each naming its key in the config file. It is the
+// one check of Twilio settings: the config loader runs it (so
+// `intake check-config` reports it with lines) and New runs it again. No
+// error text contains the auth token.
 func (c Config) Validate() error {
-	var errs []error
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("channels.twilio.%s: "+format, append([]any{key}, args...)...))
-	}
+	const p = "channels.twilio."
+	var errs channels.ConfigErrors
 	switch {
 	case c.AccountSID == "":
-		bad("account_sid", "required")
+		errs.Addf(p+"account_sid", "required")
 	case !alnum.MatchString(c.AccountSID) || !strings.HasPrefix(c.AccountSID, "AC"):
-		bad("account_sid", "must be an account SID (AC followed by letters and digits)")
+		errs.Addf(p+"account_sid", "must be an account SID: \"AC\" followed by letters and digits")
 	}
 	switch {
 	case c.AuthToken == "":
-		bad("auth_token", "required")
+		errs.Addf(p+"auth_token", "required")
 	case !alnum.MatchString(c.AuthToken):
-		bad("auth_token", "must contain only letters and digits")
+		// Twilio's auth tokens are 32 hex digits; anything else is a
+		// copy-and-paste slip (quotes, spaces) Twilio would refuse.
+		errs.Addf(p+"auth_token", "must contain only letters and digits (a Twilio auth token is 32 hex digits)")
 	}
-	if c.Number == "" {
-		bad("number", "required")
-	} else if strings.ContainsAny(c.Number, " \t\r\n") {
-		bad("number", "must be an E.164 number such as +15551234567")
+	switch {
+	case c.Number == "":
+		errs.Addf(p+"number", "required: the Twilio number customers text and call")
+	case !e164.MatchString(c.Number):
+		errs.Addf(p+"number", "%q is not an E.164 phone number (want + and country code, digits only, e.g. +15551230001)", c.Number)
 	}
 	if err := checkBaseURL(c.PublicURL, true); err != nil {
-		errs = append(errs, fmt.Errorf("public_url: %w", err))
+		errs.Addf("public_url", "%v", err)
 	}
 	if err := checkBaseURL(c.APIURL, false); err != nil {
-		bad("api_url", "%v", err)
+		errs.Addf(p+"api_url", "%v", err)
+	}
+	if c.AckTemplate != "" && !strings.Contains(c.AckTemplate, "{{ticket}}") {
+		errs.Addf(p+"ack_template", "must mention {{ticket}}, so the customer learns their ticket number")
 	}
 	if c.DialTimeout != 0 && (c.DialTimeout < 5 || c.DialTimeout > 600) {
-		bad("dial_timeout", "must be between 5 and 600 seconds, got %d", c.DialTimeout)
+		errs.Addf(p+"dial_timeout", "must be between 5 and 600 seconds, got %d", c.DialTimeout)
 	}
-	return errors.Join(errs...)
+	return errs.Err()
 }
 
 func checkBaseURL(s string, required bool) error {
 	if s == "" {
 		if required {
-			return errors.New("required (the externally visible base URL Twilio calls)")
+			return errors.New("required with channels.twilio: Twilio signs its webhooks over the public URL it calls")
 		}
 		return nil
 	}

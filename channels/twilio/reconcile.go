@@ -48,6 +48,14 @@ const twilioAPIBase = "https://api.twilio.com"
 // the sweep. Requests use the channel's credentials and api_url, never the
 // TWILIO_* environment, and end when ctx does.
 func (c *Channel) Reconcile(ctx context.Context, since time.Time) (int, error) {
+	n, err := c.reconcile(ctx, since)
+	if ctx.Err() == nil {
+		c.sweeps.Record(err, c.cfg.Now()) // for Health; a sweep cut short by shutdown says nothing
+	}
+	return n, err
+}
+
+func (c *Channel) reconcile(ctx context.Context, since time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}

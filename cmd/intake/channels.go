@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/mail"
 	"strings"
 	"sync"
 	"time"
@@ -20,12 +19,12 @@ import (
 )
 
 // channelSet is what the configured channels add to the server: webhook
-// handlers by path prefix, repliers for the outbox, and their state for
-// /readyz.
+// handlers by path prefix, repliers for the outbox, and the adapters
+// that report their state for /readyz.
 type channelSet struct {
 	handlers map[string]http.Handler // "/twilio/" -> handler
 	repliers map[channels.Kind]channels.Replier
-	state    map[string]string // twilio -> enabled / disabled
+	health   map[string]healthReporter // enabled channels by name
 	// reconcilers read each provider's recent history and feed what the
 	// webhooks missed through the same (deduplicating) sink.
 	reconcilers map[string]func(ctx context.Context, since time.Time) (int, error)
@@ -40,33 +39,35 @@ type channelSet struct {
 // channel; a channel left out of the config is disabled and logged.
 func buildChannels(cfg *configs.Config, sink channels.Sink, store ownership.Store, replica string, logger *slog.Logger) (*channelSet, error) {
 	cs := &channelSet{handlers: map[string]http.Handler{}, repliers: map[channels.Kind]channels.Replier{},
-		state:       map[string]string{"twilio": "disabled", "email": "disabled", "slack": "disabled"},
+		health:      map[string]healthReporter{},
 		reconcilers: map[string]func(context.Context, time.Time) (int, error){}}
 	var errs []error
-	if tc := cfg.Channels.Twilio; tc != nil {
-		ch, err := twilio.New(twilio.Config{AccountSID: tc.AccountSID, AuthToken: tc.AuthToken.Value(), Number: tc.Number,
-			APIURL: tc.APIURL, PublicURL: cfg.PublicURL, AckTemplate: tc.AckTemplate}, sink, logger.With("channel", "twilio"))
+	// Each constructor runs its adapter's Validate, which the config
+	// loader has already run (and reported with lines): the configs
+	// package builds the adapters' settings, here and for check-config.
+	if cfg.Channels.Twilio != nil {
+		ch, err := twilio.New(cfg.TwilioConfig(), sink, logger.With("channel", "twilio"))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("channels.twilio: %w", err))
 		} else {
 			cs.handlers["/twilio/"] = ch.Handler()
 			cs.repliers[channels.SMS] = ch.Replier()
 			cs.reconcilers["twilio"] = ch.Reconcile
-			cs.state["twilio"] = "enabled"
+			cs.health["twilio"] = ch
 		}
 	}
-	if ec := cfg.Channels.Email; ec != nil {
-		if err := buildEmail(cs, ec, sink, store, replica, logger.With("channel", "email")); err != nil {
+	if cfg.Channels.Email != nil {
+		if err := buildEmail(cs, cfg, sink, store, replica, logger.With("channel", "email")); err != nil {
 			errs = append(errs, fmt.Errorf("channels.email: %w", err))
 		}
 	}
-	if sc := cfg.Channels.Slack; sc != nil {
-		if err := buildSlack(cs, cfg, sc, logger.With("channel", "slack")); err != nil {
+	if cfg.Channels.Slack != nil {
+		if err := buildSlack(cs, cfg, logger.With("channel", "slack")); err != nil {
 			errs = append(errs, fmt.Errorf("channels.slack: %w", err))
 		}
 	}
-	for name, st := range cs.state {
-		if st == "disabled" {
+	for _, name := range channelNames {
+		if _, ok := cs.health[name]; !ok {
 			logger.Info("channel disabled", "channel", name)
 		}
 	}
@@ -79,48 +80,28 @@ func buildChannels(cfg *configs.Config, sink channels.Sink, store ownership.Stor
 const mailboxLease = 30 * time.Second
 
 // buildEmail wires the mailbox reader (IMAP in) and the SMTP sender.
-func buildEmail(cs *channelSet, ec *configs.Email, sink channels.Sink, store ownership.Store, replica string, logger *slog.Logger) error {
-	from, err := mail.ParseAddress(ec.SMTP.From)
-	if err != nil {
-		return fmt.Errorf("smtp.from: %w", err)
-	}
-	ours := []string{strings.ToLower(from.Address)}
-	if strings.Contains(ec.IMAP.Username, "@") && !strings.EqualFold(ec.IMAP.Username, from.Address) {
-		ours = append(ours, strings.ToLower(ec.IMAP.Username))
-	}
-	sender, err := email.NewSMTPSender(email.SMTPConfig{Addr: ec.SMTP.Addr, TLS: email.TLSMode(ec.SMTP.TLS),
-		Username: ec.SMTP.Username, Password: ec.SMTP.Password.Value(), From: ec.SMTP.From}, logger)
+func buildEmail(cs *channelSet, cfg *configs.Config, sink channels.Sink, store ownership.Store, replica string, logger *slog.Logger) error {
+	sender, err := email.NewSMTPSender(cfg.SMTPConfig(), logger)
 	if err != nil {
 		return err
 	}
-	lease := ownership.NewLeaseKeeper(store, "email:"+strings.ToLower(ec.IMAP.Username)+":"+ec.IMAP.Mailbox, replica, mailboxLease, nil)
-	reader, err := email.NewReader(email.ReaderConfig{Addr: ec.IMAP.Addr, TLS: email.TLSMode(ec.IMAP.TLS),
-		Username: ec.IMAP.Username, Password: ec.IMAP.Password.Value(), Mailbox: ec.IMAP.Mailbox,
-		Processed: ec.IMAP.Processed, PollInterval: ec.IMAP.PollInterval.D(), RenewInterval: mailboxLease / 3, Ours: ours},
-		sink, lease, logger)
+	rc := cfg.ReaderConfig()
+	rc.RenewInterval = mailboxLease / 3
+	lease := ownership.NewLeaseKeeper(store, "email:"+strings.ToLower(rc.Username)+":"+rc.Mailbox, replica, mailboxLease, nil)
+	reader, err := email.NewReader(rc, sink, lease, logger)
 	if err != nil {
 		return err
 	}
 	cs.repliers[channels.Email] = sender
 	cs.runners = append(cs.runners, reader.Run)
-	cs.state["email"] = "enabled"
+	cs.health["email"] = reader
 	return nil
 }
 
 // buildSlack wires the Slack app: webhooks (or Socket Mode with an app
 // token) and the sender of posts, DMs and answers.
-func buildSlack(cs *channelSet, cfg *configs.Config, sc *configs.Slack, logger *slog.Logger) error {
-	var reps []slack.Rep
-	for _, r := range cfg.Reps {
-		reps = append(reps, slack.Rep{ID: r.ID, Name: r.Name, SlackUser: r.SlackUser, Role: r.Role})
-	}
-	orgs := map[string]string{}
-	for _, o := range cfg.Orgs {
-		orgs[o.ID] = o.Name
-	}
-	app, err := slack.New(slack.Config{BotToken: sc.BotToken.Value(), SigningSecret: sc.SigningSecret.Value(), AppToken: sc.AppToken.Value(),
-		Channel: sc.Channel, APIURL: sc.APIURL, ReplyMode: string(sc.ReplyMode), ReplyPrefix: sc.ReplyPrefix, NotePrefix: sc.NotePrefix,
-		CustomerChannels: sc.CustomerChannels, Reps: reps, OrgNames: orgs}, nil, logger)
+func buildSlack(cs *channelSet, cfg *configs.Config, logger *slog.Logger) error {
+	app, err := slack.New(cfg.SlackConfig(), nil, logger)
 	if err != nil {
 		return err
 	}
@@ -142,7 +123,7 @@ func buildSlack(cs *channelSet, cfg *configs.Config, sc *configs.Slack, logger *
 			}
 		}
 	})
-	cs.state["slack"] = "enabled"
+	cs.health["slack"] = app
 	return nil
 }
 

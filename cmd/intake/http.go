@@ -18,9 +18,9 @@ import (
 // newMux wires every HTTP path of DESIGN §5.
 // secureCookies says the dashboard is reached over HTTPS, so its session
 // cookie is marked Secure.
-func newMux(svc *ownership.Service, chans *channelSet, tokens []api.Token, users []dashboard.User, secureCookies bool, reg *prometheus.Registry, logger *slog.Logger) http.Handler {
+func newMux(svc *ownership.Service, chans *channelSet, health *healthCheck, tokens []api.Token, users []dashboard.User, secureCookies bool, reg *prometheus.Registry, logger *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
-	reg.MustRegister(newLedgerCollector(svc, logger))
+	reg.MustRegister(newLedgerCollector(svc, logger), newHealthCollector(health))
 	// One throttle for the API and the dashboard: its counts live in the
 	// store, so they hold across replicas.
 	throttle := api.NewThrottle(svc.Store(), api.ThrottleOptions{Registerer: reg, Logger: logger})
@@ -28,7 +28,7 @@ func newMux(svc *ownership.Service, chans *channelSet, tokens []api.Token, users
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
-	mux.HandleFunc("GET /readyz", readyz(svc, chans.state))
+	mux.HandleFunc("GET /readyz", readyz(svc, health))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	for _, ch := range []string{"twilio", "slack"} {
 		if h, ok := chans.handlers["/"+ch+"/"]; ok {
@@ -41,25 +41,38 @@ func newMux(svc *ownership.Service, chans *channelSet, tokens []api.Token, users
 	}
 	sessions := api.NewSessions(tokens, svc.Router(), api.SessionOptions{Store: svc.Store(), Throttle: throttle, Secure: secureCookies, Logger: logger})
 	dashboard.Register(mux, svc, dashboard.Options{Auth: sessions, Secure: secureCookies, Logger: logger, Users: users,
-		Sessions: svc.Store(), Throttle: throttle})
+		Sessions: svc.Store(), Throttle: throttle, Channels: health.dashboard})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such path: " + r.Method + " " + r.URL.Path})
 	})
 	return instrument(mux, reg)
 }
 
-// readyz answers 200 when the store answers, 503 otherwise, and names the
-// state of each channel.
-func readyz(svc *ownership.Service, chanState map[string]string) http.HandlerFunc {
+// readyz answers 503 only when the store is unreachable (this replica
+// can then take in nothing); otherwise 200, with "status" "degraded" when
+// any channel is, and each channel's state, problems and outbox figures.
+// A load balancer keeps sending to a replica whose Slack is failing: the
+// others' Slack fails the same way, and webhooks still need a home.
+func readyz(svc *ownership.Service, health *healthCheck) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
-		body := map[string]any{"store": "ok", "channels": chanState}
+		body := map[string]any{"status": stateOK, "store": "ok"}
 		code := http.StatusOK
 		if err := svc.Store().Ping(ctx); err != nil {
-			body["store"] = "unreachable"
+			body["status"], body["store"] = "unavailable", "unreachable"
 			code = http.StatusServiceUnavailable
 		}
+		states, err := health.check(ctx)
+		if err != nil && code == http.StatusOK {
+			body["store"] = "outbox unreadable: " + err.Error()
+		}
+		for _, c := range states {
+			if c.State == stateDegraded && code == http.StatusOK {
+				body["status"] = stateDegraded
+			}
+		}
+		body["channels"] = states
 		writeJSON(w, code, body)
 	}
 }

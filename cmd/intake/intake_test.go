@@ -44,7 +44,7 @@ func TestServeWithNoConfig(t *testing.T) {
 	code, body = get(t, srv.url+"/readyz")
 	require.Equal(t, 200, code)
 	require.Contains(t, body, `"store":"ok"`)
-	require.Contains(t, body, `"twilio":"disabled"`)
+	require.Contains(t, body, `"twilio":{"state":"disabled"`)
 	code, body = get(t, srv.url+"/metrics")
 	require.Equal(t, 200, code)
 	require.Contains(t, body, "intake_tickets_open 1")
@@ -62,12 +62,12 @@ func TestServeWithNoConfig(t *testing.T) {
 
 func TestServeRefusesOpenAPIOffLoopback(t *testing.T) {
 	err := serve(context.Background(), serveFlags{addr: "0.0.0.0:0", store: "sqlite:" + filepath.Join(t.TempDir(), "x.db")}, discardLogger(), nil)
-	require.ErrorContains(t, err, "without API tokens")
+	require.ErrorContains(t, err, `--addr: "0.0.0.0:0" is not a loopback address and no api.tokens are configured`)
 }
 
 func TestServeRejectsUnknownStore(t *testing.T) {
 	err := serve(context.Background(), serveFlags{addr: "127.0.0.1:0", store: "postgres://x"}, discardLogger(), nil)
-	require.ErrorContains(t, err, `unknown kind "postgres"`)
+	require.ErrorContains(t, err, `--store: unknown store type "postgres"`)
 }
 
 // TestConcurrentCreates is DESIGN's first promise under load on each
@@ -166,5 +166,5 @@ func TestStoreURLsNeverLeakPasswords(t *testing.T) {
 func TestShortAdminTokenRefused(t *testing.T) {
 	t.Setenv("INTAKE_ADMIN_TOKEN", "short")
 	err := serve(context.Background(), serveFlags{addr: "127.0.0.1:0", store: "sqlite:" + filepath.Join(t.TempDir(), "x.db")}, discardLogger(), nil)
-	require.ErrorContains(t, err, "INTAKE_ADMIN_TOKEN is 5 characters")
+	require.ErrorContains(t, err, "INTAKE_ADMIN_TOKEN: is 5 characters")
 }

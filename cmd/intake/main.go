@@ -2,7 +2,7 @@
 // mail and Slack messages into tickets that always have one owning rep.
 //
 //	intake serve [--config FILE] [--addr HOST:PORT] [--store URL]
-//	intake check-config --config FILE
+//	intake check-config --config FILE [--addr HOST:PORT] [--store URL]
 //	intake audit [--server URL] [--token T]
 //	intake bench [--server URL] [--token T] [-n N] [-c C]
 package main
@@ -29,8 +29,9 @@ Usage:
   intake serve [--config FILE] [--addr HOST:PORT] [--store URL]
       Run the gateway. With no config: SQLite under ./data/, HTTP on
       127.0.0.1:8080, a one-person roster (the local admin).
-  intake check-config --config FILE
-      Validate a config file; exit 1 with line-precise errors.
+  intake check-config --config FILE [--addr HOST:PORT] [--store URL]
+      Validate a config file exactly as serve would (with the same flags
+      and environment); exit 1 with every error, each with its line.
   intake audit [--server URL] [--token T]
       List open tickets that are unowned, unacknowledged past their
       timeout or past SLA; exit 1 if any ticket is unowned.

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -50,6 +49,13 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if err := serve(ctx, f, logger, nil); err != nil {
+		var ce *configs.Error
+		if errors.As(err, &ce) {
+			// The same lines check-config prints, one problem a line.
+			fmt.Fprintln(stderr, err)
+			fmt.Fprintln(stderr, "intake serve: the configuration has errors; nothing was started")
+			return 1
+		}
 		logger.Error("intake serve stopped", "err", err)
 		return 1
 	}
@@ -60,23 +66,16 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 // ready is not nil it receives the bound address once the server listens
 // (tests use it with --addr 127.0.0.1:0).
 func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- string) error {
-	cfg, err := loadServeConfig(f, logger)
+	if f.config == "" {
+		logger.Info("no --config: built-in setup with one local admin who owns every ticket")
+	}
+	cfg, w, err := prepare(f)
 	if err != nil {
 		return err
 	}
-	w, err := build(cfg)
+	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		return err
-	}
-	if tok := os.Getenv("INTAKE_ADMIN_TOKEN"); tok != "" {
-		if len(tok) < minTokenLength {
-			return fmt.Errorf("INTAKE_ADMIN_TOKEN is %d characters; use at least %d (e.g. openssl rand -hex 24)", len(tok), minTokenLength)
-		}
-		w.tokens = append(w.tokens, api.Token{Name: "INTAKE_ADMIN_TOKEN", Secret: tok, Role: routing.RoleManager, Rep: "admin"})
-	}
-	ln, err := listen(cfg.Listen, len(w.tokens) > 0)
-	if err != nil {
-		return err
+		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	defer ln.Close()
 
@@ -117,7 +116,8 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 	}
 
 	srv := &http.Server{
-		Handler:           newMux(svc, chans, w.tokens, dashboardUsers(cfg), strings.HasPrefix(cfg.PublicURL, "https://"), reg, logger),
+		Handler: newMux(svc, chans, &healthCheck{store: store, reporters: chans.health, now: time.Now}, w.tokens,
+			dashboardUsers(cfg), strings.HasPrefix(cfg.PublicURL, "https://"), reg, logger),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -162,58 +162,25 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 	return nil
 }
 
-func loadServeConfig(f serveFlags, logger *slog.Logger) (*configs.Config, error) {
-	cfg := configs.Default()
-	if f.config != "" {
-		var err error
-		if cfg, err = configs.Load(f.config); err != nil {
-			return nil, err
-		}
-	} else {
-		logger.Info("no --config: built-in setup with one local admin who owns every ticket")
-	}
-	if s := os.Getenv("INTAKE_STORE"); s != "" {
-		cfg.Store = s
-	}
-	if f.store != "" {
-		cfg.Store = f.store
-	}
-	if f.addr != "" {
-		cfg.Listen = f.addr
-	}
-	if cfg.Store == "" {
-		cfg.Store = configs.Default().Store
-	}
-	if cfg.Listen == "" {
-		cfg.Listen = configs.Default().Listen
-	}
-	return cfg, nil
-}
-
-// listen binds addr. Without tokens the API and dashboard are open, so
-// that is allowed only on a loopback address.
-func listen(addr string, haveTokens bool) (net.Listener, error) {
-	host, _, err := net.SplitHostPort(addr)
+// prepare is serve's startup validation, everything it checks before any
+// I/O: the file, the command line and the environment (INTAKE_STORE,
+// INTAKE_ADMIN_TOKEN) loaded and checked as one, every adapter's own
+// checks included, then converted into the service's parts. check-config
+// runs exactly this, so a configuration it accepts starts and one serve
+// refuses is refused by it with the same lines.
+func prepare(f serveFlags) (*configs.Config, *wiring, error) {
+	cfg, err := configs.LoadWith(f.config, nil, configs.OverridesFromEnv(f.addr, f.store))
 	if err != nil {
-		return nil, fmt.Errorf("listen address %q: %w", addr, err)
+		return nil, nil, err
 	}
-	if !haveTokens && !isLoopback(host) {
-		return nil, fmt.Errorf("refusing to serve on %s without API tokens: the API and dashboard would be open to the network; "+
-			"configure api.tokens or set INTAKE_ADMIN_TOKEN, or listen on 127.0.0.1", addr)
-	}
-	ln, err := net.Listen("tcp", addr)
+	w, err := build(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+		return nil, nil, err
 	}
-	return ln, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
+	if tok := cfg.AdminToken(); tok != "" {
+		w.tokens = append(w.tokens, api.Token{Name: "INTAKE_ADMIN_TOKEN", Secret: tok, Role: routing.RoleManager, Rep: "admin"})
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return cfg, w, nil
 }
 
 func authMode(tokens []api.Token) string {
@@ -253,9 +220,6 @@ type lateSink struct{ svc *ownership.Service }
 func (l *lateSink) Accept(ctx context.Context, m channels.Message) (channels.TicketRef, error) {
 	return l.svc.Accept(ctx, m)
 }
-
-// minTokenLength is the shortest API token accepted, as in the config.
-const minTokenLength = 16
 
 // sweep lapses handoff offers nobody accepted in time and rehomes tickets
 // whose owner left the roster (a replica may still run an older roster).

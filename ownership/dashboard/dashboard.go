@@ -18,6 +18,7 @@
 package dashboard
 
 import (
+	"context"
 	"embed"
 	"html/template"
 	"io"
@@ -70,6 +71,9 @@ type Options struct {
 	// Throttle slows down wrong passwords; nil means one on the Service's
 	// store (without metrics). Share one with the API and Auth.
 	Throttle *api.Throttle
+	// Channels, when set, reports the channels' live state; the overview
+	// shows a line for each degraded one.
+	Channels func(ctx context.Context) []ChannelStatus
 }
 
 type dashboard struct {
@@ -81,6 +85,8 @@ type dashboard struct {
 	pages    map[string]*template.Template
 	sessions api.SessionStore
 	throttle *api.Throttle
+
+	channels func(ctx context.Context) []ChannelStatus // Options.Channels
 }
 
 // Register adds the dashboard's routes to mux.
@@ -96,6 +102,7 @@ func Register(mux *http.ServeMux, svc *ownership.Service, opts Options) {
 	if d.throttle == nil {
 		d.throttle = api.NewThrottle(svc.Store(), api.ThrottleOptions{Logger: d.logger})
 	}
+	d.channels = opts.Channels
 	for _, u := range opts.Users {
 		d.users[u.Name] = u
 	}

@@ -10,8 +10,16 @@ import (
 	"github.com/intakehq/intake/ownership"
 )
 
+// ChannelStatus is one channel's live state as the overview shows it.
+type ChannelStatus struct {
+	Name     string   // twilio, email, slack
+	State    string   // ok, degraded or disabled
+	Problems []string // why it is degraded
+}
+
 // overviewData is the manager's at-a-glance page.
 type overviewData struct {
+	Degraded  []ChannelStatus // channels failing now, each a visible line
 	Summary   ownership.Summary
 	AtRisk    int // open tickets with 80% or more of an SLA window gone, not yet breached
 	Attention ownership.Audit
@@ -54,6 +62,13 @@ func (d *dashboard) overview(w http.ResponseWriter, r *http.Request, s *session)
 	if err != nil {
 		d.unavailable(w, s, "the open tickets", err)
 		return
+	}
+	if d.channels != nil {
+		for _, c := range d.channels(ctx) {
+			if c.State == "degraded" {
+				data.Degraded = append(data.Degraded, c)
+			}
+		}
 	}
 	data.AtRisk = data.Summary.SLAAtRisk
 	data.Newest = p.Tickets[:min(len(p.Tickets), 15)]
