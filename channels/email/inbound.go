@@ -63,7 +63,7 @@ func Inbound(p Parsed, parseErr error, raw []byte, ours []string, now time.Time)
 	class, why := Classify(p, ours)
 	if parseErr != nil {
 		if class != Human {
-			m.Meta[channels.MetaAutomated] = string(class) + ": " + why + " (its body could not be parsed)"
+			automated(&m, string(class)+": "+why+" (its body could not be parsed)")
 			return m
 		}
 		addReview(&m, "the email could not be parsed ("+capBytes(SanitizeHeader(parseErr.Error()), 200)+"); its raw text is kept")
@@ -93,9 +93,9 @@ func Inbound(p Parsed, parseErr error, raw []byte, ours []string, now time.Time)
 			m.Text = capBytes(strings.TrimSpace(p.Text), 2000)
 			return m
 		}
-		m.Meta[channels.MetaAutomated] = string(class) + ": " + why
+		automated(&m, string(class)+": "+why)
 	default:
-		m.Meta[channels.MetaAutomated] = string(class) + ": " + why
+		automated(&m, string(class)+": "+why)
 	}
 	return m
 }
@@ -119,6 +119,13 @@ func sender(m *channels.Message, p Parsed) {
 	if p.FromRaw != "" {
 		m.Meta[channels.MetaRawFrom] = p.FromRaw
 	}
+}
+
+// automated marks a machine's mail: it opens nothing and is answered by
+// nothing, so it is never put up for review either.
+func automated(m *channels.Message, why string) {
+	m.Meta[channels.MetaAutomated] = why
+	delete(m.Meta, channels.MetaReview)
 }
 
 func addReview(m *channels.Message, why string) {
