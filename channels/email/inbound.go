@@ -61,11 +61,7 @@ func Inbound(p Parsed, parseErr error, raw []byte, ours []string, now time.Time)
 	// The header block classifies the mail even when its body did not
 	// parse: a bounce or a list mail with broken MIME is still a machine's.
 	class, why := Classify(p, ours)
-	if parseErr != nil {
-		if class != Human {
-			automated(&m, string(class)+": "+why+" (its body could not be parsed)")
-			return m
-		}
+	if parseErr != nil && class == Human {
 		addReview(&m, "the email could not be parsed ("+capBytes(SanitizeHeader(parseErr.Error()), 200)+"); its raw text is kept")
 		if m.Text == "" {
 			m.Text = capBytes(strings.ToValidUTF8(string(raw), "\uFFFD"), DefaultMaxText)
@@ -75,7 +71,9 @@ func Inbound(p Parsed, parseErr error, raw []byte, ours []string, now time.Time)
 		}
 		return m
 	}
-
+	if parseErr != nil {
+		why += " (its body could not be parsed)"
+	}
 	switch class {
 	case Human:
 		if p.SuppressAutoReply {
