@@ -79,7 +79,7 @@ func newLedgerOn(t testing.TB, backend string) *ledger {
 	require.NoError(t, err)
 	store := openStore(t, backend)
 	svc, err := ownership.NewService(ownership.Options{Store: store, Router: router,
-		Orgs: []ownership.Org{{ID: "acme", Domains: []string{"acmedental.example"}}},
+		Orgs:     []ownership.Org{{ID: "acme", Domains: []string{"acmedental.example"}}},
 		Outbound: map[channels.Kind]bool{channels.Email: true}})
 	require.NoError(t, err)
 	return &ledger{svc: svc, store: store}
