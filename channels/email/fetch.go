@@ -28,8 +28,9 @@ func (r *Reader) checkpointKey() string {
 }
 
 // checkpoint loads the saved position. A different UIDVALIDITY means the
-// UIDs were renumbered: start from the first message again; Message-ID
-// dedupe keeps what was taken before from being doubled.
+// UIDs were renumbered: start from the first message again; the ledger
+// recognises what was taken before (same Message-ID and content digest)
+// and does not double it.
 func (r *Reader) checkpoint(ctx context.Context, validity uint32) (checkpoint, error) {
 	v, err := r.lease.Load(ctx, r.checkpointKey())
 	if err != nil {
@@ -47,7 +48,7 @@ func (r *Reader) checkpoint(ctx context.Context, validity uint32) (checkpoint, e
 		return cp, nil
 	}
 	if uint32(saved) != validity {
-		r.logger.Warn("mailbox UIDVALIDITY changed; rescanning, duplicates are recognised by Message-ID",
+		r.logger.Warn("mailbox UIDVALIDITY changed; rescanning, duplicates are recognised by Message-ID and content",
 			"was", saved, "now", validity)
 		return cp, nil
 	}
