@@ -17,7 +17,11 @@ var _ channels.Sink = (*Service)(nil)
 
 // Accept implements channels.Sink: it stores one inbound delivery and
 // returns only once it is durable. A delivery seen before (same provider
-// id) changes nothing. A message from a contact with an open or pending
+// id; for email also the same content or mailbox position, see seen)
+// changes nothing; a different message reusing a provider id is taken in
+// as its own, noted, and never answered automatically. A sender that
+// cannot be answered (Message.Unanswerable) opens a ticket flagged for
+// review, and nothing is queued to them. A message from a contact with an open or pending
 // ticket joins it (pending becomes open again); otherwise a new ticket is
 // opened through routing. The customer's auto-acknowledgement and the
 // owner's notification are queued in the outbox with ids derived from the

@@ -1,7 +1,8 @@
 // Package ingesttest tests the mailbox reader end to end: a real IMAP
-// server (emailtest) delivering into a real ledger on SQLite. It lives
-// apart from channels/email so that package's fuzz targets do not link
-// SQLite, which slows fuzzing a thousandfold.
+// server (emailtest) delivering into a real ledger on SQLite (and, for the
+// hostile mailbox, on Redis too). It lives apart from channels/email so
+// that package's fuzz targets do not link SQLite, which slows fuzzing a
+// thousandfold.
 package ingesttest
 
 import (
