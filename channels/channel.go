@@ -59,6 +59,21 @@ const (
 	// MetaSlackThread the thread there; replies go back to them.
 	MetaSlackChannel = "slack_channel"
 	MetaSlackThread  = "slack_thread_ts"
+	// MetaDigest is a digest of what a message says, for channels whose
+	// provider ids are not unique (email's Message-ID). A delivery whose
+	// id was taken in before is the same message only when its digest (or
+	// its MetaMailboxUID) matches; otherwise it is a different message
+	// reusing the id, taken in as its own.
+	MetaDigest = "content_digest"
+	// MetaMailboxUID is where an email was read: "mailbox UIDVALIDITY:UID".
+	// The same position read again is the same message.
+	MetaMailboxUID = "mailbox_uid"
+	// MetaIDReused is set by the ledger on a message whose provider id an
+	// earlier, different message already had: it says which and where.
+	MetaIDReused = "id_reused"
+	// MetaRawFrom keeps the sender header as it arrived when it could not
+	// be read cleanly as one address.
+	MetaRawFrom = "raw_from"
 )
 
 // OutboxRef is the Message.References key of one of our own outbound
@@ -103,6 +118,13 @@ type Message struct {
 	Attachments []Attachment
 	ReceivedAt  time.Time
 	Meta        map[string]string // provider details worth keeping (CallStatus, MessageStatus...)
+	// Unanswerable, when set, says why the sender's identity cannot be
+	// answered (a From that did not parse as one address, a caller id
+	// that is not an E.164 number). The message is kept, on a ticket
+	// flagged for review with this reason; nothing is queued to the
+	// sender (no auto-acknowledgement), and replies to the ticket are
+	// refused rather than queued to be dead-lettered.
+	Unanswerable string
 }
 
 // DedupKey identifies the delivery across retries: kind, event and the

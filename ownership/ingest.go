@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/intakehq/intake/channels"
@@ -16,7 +17,11 @@ var _ channels.Sink = (*Service)(nil)
 
 // Accept implements channels.Sink: it stores one inbound delivery and
 // returns only once it is durable. A delivery seen before (same provider
-// id) changes nothing. A message from a contact with an open or pending
+// id; for email also the same content or mailbox position, see seen)
+// changes nothing; a different message reusing a provider id is taken in
+// as its own, noted, and never answered automatically. A sender that
+// cannot be answered (Message.Unanswerable) opens a ticket flagged for
+// review, and nothing is queued to them. A message from a contact with an open or pending
 // ticket joins it (pending becomes open again); otherwise a new ticket is
 // opened through routing. The customer's auto-acknowledgement and the
 // owner's notification are queued in the outbox with ids derived from the
@@ -26,14 +31,17 @@ func (s *Service) Accept(ctx context.Context, m channels.Message) (channels.Tick
 	if m.ExternalID == "" {
 		return channels.TicketRef{}, fmt.Errorf("%w: message without a provider id", ErrInvalid)
 	}
-	key := m.DedupKey()
 	switch m.Event {
 	case channels.EventOptOut, channels.EventOptIn:
-		return s.acceptOptOut(ctx, m, key)
+		return s.acceptOptOut(ctx, m, m.DedupKey())
 	case channels.EventStatus:
-		return s.acceptStatus(ctx, m, key)
+		return s.acceptStatus(ctx, m, m.DedupKey())
 	}
-	if id, err := s.store.LookupDedup(ctx, key); err == nil {
+	m, key, id, err := s.seen(ctx, m)
+	if err != nil {
+		return channels.TicketRef{}, err
+	}
+	if id != "" {
 		ref, err := s.ref(ctx, id)
 		if err != nil {
 			return ref, err
@@ -47,8 +55,6 @@ func (s *Service) Accept(ctx context.Context, m channels.Message) (channels.Tick
 			return ref, err
 		}
 		return ref, s.queueAfterIngest(ctx, m, key, again)
-	} else if !errors.Is(err, ErrNotFound) {
-		return channels.TicketRef{}, err
 	}
 	// One sender's deliveries are taken one at a time, so two texts
 	// arriving together from a new number open one ticket, not two.
@@ -234,7 +240,7 @@ func (s *Service) open(ctx context.Context, m channels.Message, key string, th t
 		Subject: subject, Body: m.Text, Channel: string(m.Kind), DedupKey: key, ProviderID: m.ExternalID,
 		Contact:     Contact{Name: m.From.Name, Email: m.From.Email, Phone: m.From.Phone, SlackUser: m.From.SlackUser},
 		Attachments: m.Attachments, Event: eventType(m), Meta: m.Meta,
-		Handles: handles(m), Links: th.links, Review: firstNonEmpty(th.review, m.Meta[channels.MetaReview]),
+		Handles: handles(m), Links: th.links, Review: reviewReason(th, m),
 	})
 	if err != nil {
 		return channels.TicketRef{}, err
@@ -257,8 +263,27 @@ func (s *Service) open(ctx context.Context, m channels.Message, key string, th t
 	return ref, err
 }
 
+// reviewReason says why a new ticket needs a person's look: every reason
+// that applies, "" when none does.
+func reviewReason(th threadTarget, m channels.Message) string {
+	var why []string
+	for _, r := range []string{th.review, m.Meta[channels.MetaReview], m.Unanswerable, m.Meta[channels.MetaIDReused]} {
+		if r != "" && !slices.Contains(why, r) {
+			why = append(why, r)
+		}
+	}
+	return strings.Join(why, "; ")
+}
+
+// handleUnanswerable is the ticket handle that says why its customer
+// cannot be answered (channels.Message.Unanswerable): replies are refused.
+const handleUnanswerable = "unanswerable"
+
 func handles(m channels.Message) map[string]string {
 	h := map[string]string{}
+	if m.Unanswerable != "" {
+		h[handleUnanswerable] = m.Unanswerable
+	}
 	if m.From.Phone != "" {
 		h["phone"] = m.From.Phone
 	}
@@ -313,6 +338,9 @@ func (s *Service) join(ctx context.Context, id string, m channels.Message, key s
 		ev := Event{Type: eventType(m), At: now, Actor: firstNonEmpty(m.From.Phone, m.From.Email, m.From.SlackUser, "customer"),
 			Channel: string(m.Kind), Body: m.Text, ProviderID: m.ExternalID, Attachments: m.Attachments, Meta: m.Meta}
 		evs := []Event{ev}
+		if why := m.Meta[channels.MetaIDReused]; why != "" {
+			evs = append(evs, Event{Type: EventNote, At: now, Actor: "system", Body: "Message id reused: " + why})
+		}
 		next := t
 		next.UpdatedAt = now
 		next.Handles = withEmailThread(t.Handles, m)

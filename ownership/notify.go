@@ -28,7 +28,9 @@ func (s *Service) queueAfterIngest(ctx context.Context, m channels.Message, key 
 	now := s.now().UTC()
 	body := strings.NewReplacer("{{ticket}}", ref.ID, "{{owner}}", firstName(ref.OwnerName, ref.Owner)).Replace(s.ack)
 	switch {
-	case !ref.Created || m.Meta[channels.MetaReview] != "":
+	case !ref.Created || m.Meta[channels.MetaReview] != "" || m.Unanswerable != "" || m.Meta[channels.MetaIDReused] != "":
+		// Nothing goes to an address that is not one, nor to a message
+		// waiting for a person's look (a reused provider id among them).
 	case m.Kind == channels.SMS && s.out[channels.SMS] && !ref.OptedOut && m.From.Phone != "":
 		items = append(items, OutboxItem{ID: "ack:" + key, TicketID: ref.ID, Channel: string(channels.SMS), To: m.From.Phone,
 			Body: body, Purpose: "auto_ack", NextAt: now, CreatedAt: now, UpdatedAt: now})

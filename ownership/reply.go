@@ -65,6 +65,9 @@ func (s *Service) Reply(ctx context.Context, a Actor, id, body, key string) (Tic
 // to: the channel they used; for the web form and the API, email when the
 // contact has an address, else a text.
 func (s *Service) replyRoute(ctx context.Context, t Ticket) (channels.Kind, string, error) {
+	if why := t.Handles[handleUnanswerable]; why != "" {
+		return "", "", fmt.Errorf("%w: the customer of %s cannot be answered over %s: %s", ErrState, t.ID, t.Channel, why)
+	}
 	kind := channels.Kind(t.Channel)
 	if kind == channels.Slack && t.Handles["slack_channel"] == "" {
 		kind = "" // a Slack ticket we cannot answer in Slack: try the contact's other identities

@@ -28,8 +28,9 @@ func (r *Reader) checkpointKey() string {
 }
 
 // checkpoint loads the saved position. A different UIDVALIDITY means the
-// UIDs were renumbered: start from the first message again; Message-ID
-// dedupe keeps what was taken before from being doubled.
+// UIDs were renumbered: start from the first message again; the ledger
+// recognises what was taken before (same Message-ID and content digest)
+// and does not double it.
 func (r *Reader) checkpoint(ctx context.Context, validity uint32) (checkpoint, error) {
 	v, err := r.lease.Load(ctx, r.checkpointKey())
 	if err != nil {
@@ -47,7 +48,7 @@ func (r *Reader) checkpoint(ctx context.Context, validity uint32) (checkpoint, e
 		return cp, nil
 	}
 	if uint32(saved) != validity {
-		r.logger.Warn("mailbox UIDVALIDITY changed; rescanning, duplicates are recognised by Message-ID",
+		r.logger.Warn("mailbox UIDVALIDITY changed; rescanning, duplicates are recognised by Message-ID and content",
 			"was", saved, "now", validity)
 		return cp, nil
 	}
@@ -112,7 +113,7 @@ func (r *Reader) batch(ctx context.Context, c *imapclient.Client, cp *checkpoint
 				continue
 			}
 			raw := buf.FindBodySection(section)
-			if err := r.ingest(ctx, buf.UID, raw, buf.RFC822Size); err != nil {
+			if err := r.ingest(ctx, cp.validity, buf.UID, raw, buf.RFC822Size); err != nil {
 				return err
 			}
 			done = append(done, buf.UID)
@@ -162,18 +163,29 @@ func (r *Reader) mark(c *imapclient.Client, uids []imap.UID) error {
 // as invalid is handed over again as raw text for review rather than
 // blocking the mailbox; any other error (the store is down) stops the
 // batch so the message is fetched again.
-func (r *Reader) ingest(ctx context.Context, uid imap.UID, raw []byte, size int64) error {
+func (r *Reader) ingest(ctx context.Context, validity uint32, uid imap.UID, raw []byte, size int64) error {
 	p, perr := Parse(raw, r.cfg.Parse)
-	m := Inbound(p, perr, raw, r.cfg.Ours, r.cfg.Now())
-	if size > int64(len(raw)) {
-		m.Meta["truncated"] = "true"
-		m.Meta["size"] = strconv.FormatInt(size, 10)
+	// Where the mail was read: reading the same position again is the
+	// same mail, whatever its Message-ID.
+	pos := fmt.Sprintf("%s %d:%d", r.cfg.Mailbox, validity, uid)
+	inbound := func(perr error) channels.Message {
+		m := Inbound(p, perr, raw, r.cfg.Ours, r.cfg.Now())
+		m.Meta[channels.MetaMailboxUID] = pos
+		if size > int64(len(raw)) {
+			m.Meta["truncated"] = "true"
+			m.Meta["size"] = strconv.FormatInt(size, 10)
+		}
+		return m
 	}
+	m := inbound(perr)
 	ref, err := r.sink.Accept(ctx, m)
 	if errors.Is(err, channels.ErrRejected) {
 		r.logger.Warn("ledger refused a mail; keeping it for review", "uid", uid, "err", err)
-		m = Inbound(p, fmt.Errorf("refused: %w", err), raw, r.cfg.Ours, r.cfg.Now())
-		if m.Meta[channels.MetaReview] != "" && m.Text == "" {
+		m = inbound(fmt.Errorf("refused: %w", err))
+		if m.Meta[channels.MetaAutomated] != "" {
+			addReview(&m, "the ledger refused it ("+capBytes(SanitizeHeader(err.Error()), 200)+"); its raw text is kept")
+		}
+		if m.Text == "" {
 			m.Text = "(empty)"
 		}
 		m.Event = ""
@@ -196,7 +208,7 @@ func (r *Reader) ingest(ctx context.Context, uid imap.UID, raw []byte, size int6
 		switch {
 		case ref.Duplicate:
 			s.Duplicate++
-		case m.Meta[channels.MetaReview] != "":
+		case m.Meta[channels.MetaReview] != "" || m.Unanswerable != "":
 			s.Review++
 		case ref.Created:
 			s.Tickets++

@@ -1,8 +1,13 @@
 package email
 
 import (
+	"regexp"
 	"strings"
 )
+
+// daemonRe finds a mail system's own sender in a From header that did not
+// parse as an address.
+var daemonRe = regexp.MustCompile(`(?i)(^|[<\s"])(mailer-daemon|postmaster)([@>\s"]|$)`)
 
 // Class is what kind of sender a mail comes from, for loop and noise
 // control: only Human mail opens tickets and gets auto-acks.
@@ -45,6 +50,11 @@ func Classify(p Parsed, ourAddresses []string) (Class, string) {
 	switch local {
 	case "mailer-daemon", "postmaster":
 		return Bounce, "sender is " + local
+	}
+	if from == "" && daemonRe.MatchString(p.FromRaw) {
+		// "<MAILER-DAEMON>" without a domain is no address, but it is
+		// plainly a bounce.
+		return Bounce, "sender is mailer-daemon"
 	}
 
 	if v := strings.ToLower(h("Auto-Submitted")); p.hasHeader("Auto-Submitted") && !strings.HasPrefix(v, "no") {

@@ -25,7 +25,6 @@ func Inbound(p Parsed, parseErr error, raw []byte, ours []string, now time.Time)
 	m := channels.Message{
 		Kind:        channels.Email,
 		ExternalID:  externalID(p.MessageID, raw),
-		From:        channels.Contact{Name: p.From.Name, Email: strings.ToLower(p.From.Address)},
 		To:          recipient(p, ours),
 		Subject:     capBytes(p.Subject, maxSubject),
 		Text:        p.NewText,
@@ -56,9 +55,14 @@ func Inbound(p Parsed, parseErr error, raw []byte, ours []string, now time.Time)
 		m.TicketHint = tok
 	}
 	m.References = referenceKeys(p)
+	m.Meta[channels.MetaDigest] = contentDigest(p, parseErr, raw)
+	sender(&m, p)
 
-	if parseErr != nil {
-		m.Meta[channels.MetaReview] = "the email could not be parsed (" + capBytes(SanitizeHeader(parseErr.Error()), 200) + "); its raw text is kept"
+	// The header block classifies the mail even when its body did not
+	// parse: a bounce or a list mail with broken MIME is still a machine's.
+	class, why := Classify(p, ours)
+	if parseErr != nil && class == Human {
+		addReview(&m, "the email could not be parsed ("+capBytes(SanitizeHeader(parseErr.Error()), 200)+"); its raw text is kept")
 		if m.Text == "" {
 			m.Text = capBytes(strings.ToValidUTF8(string(raw), "\uFFFD"), DefaultMaxText)
 		}
@@ -67,8 +71,9 @@ func Inbound(p Parsed, parseErr error, raw []byte, ours []string, now time.Time)
 		}
 		return m
 	}
-
-	class, why := Classify(p, ours)
+	if parseErr != nil {
+		why += " (its body could not be parsed)"
+	}
 	switch class {
 	case Human:
 		if p.SuppressAutoReply {
@@ -86,11 +91,68 @@ func Inbound(p Parsed, parseErr error, raw []byte, ours []string, now time.Time)
 			m.Text = capBytes(strings.TrimSpace(p.Text), 2000)
 			return m
 		}
-		m.Meta[channels.MetaAutomated] = string(class) + ": " + why
+		automated(&m, string(class)+": "+why)
 	default:
-		m.Meta[channels.MetaAutomated] = string(class) + ": " + why
+		automated(&m, string(class)+": "+why)
 	}
 	return m
+}
+
+// sender sets who the mail is from: the From addr-spec, never its
+// display name. A From without a usable address leaves the mail with no
+// sender to answer (Unanswerable); a doubtful one identifies the sender
+// but puts the mail up for review, which is never answered automatically.
+// Either way the raw header is kept.
+func sender(m *channels.Message, p Parsed) {
+	switch p.FromTrust {
+	case SenderClean:
+		m.From = channels.Contact{Name: p.From.Name, Email: p.From.Address}
+		return
+	case SenderDoubtful:
+		m.From = channels.Contact{Email: p.From.Address}
+		addReview(m, p.FromWhy)
+	default:
+		m.Unanswerable = p.FromWhy
+	}
+	if p.FromRaw != "" {
+		m.Meta[channels.MetaRawFrom] = p.FromRaw
+	}
+}
+
+// automated marks a machine's mail: it opens nothing and is answered by
+// nothing, so it is never put up for review either.
+func automated(m *channels.Message, why string) {
+	m.Meta[channels.MetaAutomated] = why
+	delete(m.Meta, channels.MetaReview)
+}
+
+func addReview(m *channels.Message, why string) {
+	if prev := m.Meta[channels.MetaReview]; prev != "" {
+		why = prev + "; " + why
+	}
+	m.Meta[channels.MetaReview] = why
+}
+
+// contentDigest is what the mail says, for telling a re-read of it from a
+// different mail reusing its Message-ID: sender, subject, date, text and
+// attachments, not the transport headers that differ between two copies
+// of one mail (Received, Delivered-To). An unparsed mail is its raw body.
+func contentDigest(p Parsed, parseErr error, raw []byte) string {
+	h := sha256.New()
+	field := func(s string) { h.Write([]byte(s)); h.Write([]byte{0}) }
+	field(p.From.Address)
+	field(p.FromRaw)
+	field(p.Subject)
+	field(p.Date.UTC().Format(time.RFC3339))
+	if parseErr != nil {
+		field(rawBody(raw))
+	} else {
+		field(p.Text)
+	}
+	for _, a := range p.Attachments {
+		field(a.Name + "\x00" + a.ContentType + "\x00" + strconv.FormatInt(a.Size, 10))
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // bounceStatus maps a DSN Action to a delivery status: only "failed"

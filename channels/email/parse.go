@@ -70,15 +70,21 @@ type Address struct {
 
 // Parsed is one inbound mail, decoded. All strings are valid UTF-8.
 type Parsed struct {
-	MessageID  string    `json:"message_id,omitempty"` // without <>
-	InReplyTo  []string  `json:"in_reply_to,omitempty"`
-	References []string  `json:"references,omitempty"`
-	From       Address   `json:"from"`
-	ReplyTo    []Address `json:"reply_to,omitempty"`
-	To         []Address `json:"to,omitempty"`
-	Cc         []Address `json:"cc,omitempty"`
-	Subject    string    `json:"subject,omitempty"`
-	Date       time.Time `json:"date,omitzero"`
+	MessageID  string   `json:"message_id,omitempty"` // without <>
+	InReplyTo  []string `json:"in_reply_to,omitempty"`
+	References []string `json:"references,omitempty"`
+	From       Address  `json:"from"`
+	// FromTrust is how far From can be relied on (see ParseSender);
+	// FromWhy says what is wrong with it and FromRaw keeps the header as
+	// it arrived, when it is not SenderClean.
+	FromTrust SenderTrust `json:"-"`
+	FromWhy   string      `json:"from_why,omitempty"`
+	FromRaw   string      `json:"from_raw,omitempty"`
+	ReplyTo   []Address   `json:"reply_to,omitempty"`
+	To        []Address   `json:"to,omitempty"`
+	Cc        []Address   `json:"cc,omitempty"`
+	Subject   string      `json:"subject,omitempty"`
+	Date      time.Time   `json:"date,omitzero"`
 
 	// Text is the readable body: text/plain preferred, else HTML as text.
 	Text string `json:"text"`
@@ -136,6 +142,9 @@ func Parse(raw []byte, opts ParseOptions) (Parsed, error) {
 	br := bufio.NewReader(bytes.NewReader(raw))
 	th, err := textproto.ReadHeader(br)
 	if err != nil {
+		// The header block is damaged, but what can be read of it still
+		// says who wrote and whether a machine did (Classify).
+		p.readHeader(message.Header{Header: lenientHeader(raw)})
 		p.Text = capText(cleanText(string(raw)), opts.MaxText, &p)
 		p.NewText = p.Text
 		p.warn("header: " + err.Error())
@@ -195,8 +204,10 @@ func (p *Parsed) readHeader(h message.Header) {
 	p.InReplyTo = msgIDs(h.Get("In-Reply-To"))
 	p.References = msgIDs(h.Get("References"))
 	p.Subject = cleanLine(p.decodeWords(h.Get("Subject")))
-	if from := p.addresses(h.Get("From")); len(from) > 0 {
-		p.From = from[0]
+	from := ParseSender(h.Get("From"))
+	p.From, p.FromTrust = from.Address, from.Trust
+	if from.Trust != SenderClean {
+		p.FromWhy, p.FromRaw = from.Why, capBytes(cleanLine(h.Get("From")), 500)
 	}
 	p.ReplyTo = p.addresses(h.Get("Reply-To"))
 	p.To = p.addresses(h.Get("To"))
@@ -208,7 +219,12 @@ func (p *Parsed) readHeader(h message.Header) {
 			p.Date = p.Date.UTC()
 		}
 	}
-	mt, params, _ := h.ContentType()
+	mt, params, cerr := h.ContentType()
+	if cerr != nil {
+		// A damaged parameter list still names the media type, and a
+		// bounce still says it is one.
+		mt, params = looseContentType(h.Get("Content-Type"))
+	}
 	p.ContentType = mt
 	if mt == "multipart/report" {
 		p.ReportType = strings.ToLower(params["report-type"])
@@ -226,6 +242,23 @@ func (p *Parsed) readHeader(h message.Header) {
 	case strings.Contains(v, "all"), strings.Contains(v, "oof"):
 		p.SuppressAutoReply = true
 	}
+}
+
+var reportTypeRe = regexp.MustCompile(`(?i)report-type\s*=\s*"?([a-z0-9./+-]+)`)
+
+// looseContentType reads the media type (and report-type) of a
+// Content-Type value mime.ParseMediaType refused.
+func looseContentType(v string) (string, map[string]string) {
+	mt, rest, _ := strings.Cut(v, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	if strings.Count(mt, "/") != 1 || strings.ContainsAny(mt, " \t\"") {
+		return "", nil
+	}
+	params := map[string]string{}
+	if m := reportTypeRe.FindStringSubmatch(rest); m != nil {
+		params["report-type"] = m[1]
+	}
+	return mt, params
 }
 
 var wordDecoder = mime.WordDecoder{CharsetReader: func(cs string, r io.Reader) (io.Reader, error) {

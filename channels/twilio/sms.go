@@ -51,12 +51,13 @@ func parseSMS(form, _ url.Values) (channels.Message, error) {
 		return channels.Message{}, fmt.Errorf("missing From")
 	}
 	m := channels.Message{
-		Kind:        channels.SMS,
-		ExternalID:  sid,
-		From:        channels.Contact{Phone: from},
-		To:          form.Get("To"),
-		Text:        form.Get("Body"),
-		Attachments: media(form),
+		Kind:         channels.SMS,
+		ExternalID:   sid,
+		From:         channels.Contact{Phone: identity(from)},
+		Unanswerable: unanswerable(from),
+		To:           form.Get("To"),
+		Text:         form.Get("Body"),
+		Attachments:  media(form),
 		Meta: meta(form, map[string]string{
 			"MessageSid": "message_sid", "AccountSid": "account_sid", "MessagingServiceSid": "messaging_service_sid",
 			"NumSegments": "num_segments", "NumMedia": "num_media", "SmsStatus": "sms_status",
@@ -105,8 +106,9 @@ func media(form url.Values) []channels.Attachment {
 // outbox, so a replayed webhook never texts twice. HELP gets a short help
 // text.
 func answerSMS(m channels.Message, ref channels.TicketRef, _ url.Values) string {
-	// Never text a number that opted out, not even the help line.
-	if m.Event == channels.EventMessage && isKeyword(m.Text, helpWords) && !ref.OptedOut {
+	// Never text a number that opted out, not even the help line, nor
+	// a sender that is no number.
+	if m.Event == channels.EventMessage && isKeyword(m.Text, helpWords) && !ref.OptedOut && m.Unanswerable == "" {
 		return helpTwiML()
 	}
 	return emptyTwiML

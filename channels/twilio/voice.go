@@ -31,13 +31,14 @@ func parseCall(form, _ url.Values) (channels.Message, error) {
 		return channels.Message{}, fmt.Errorf("missing From")
 	}
 	return channels.Message{
-		Kind:       channels.Voice,
-		Event:      channels.EventCall,
-		ExternalID: sid,
-		From:       channels.Contact{Phone: from, Name: form.Get("CallerName")},
-		To:         form.Get("To"),
-		Text:       "Incoming call",
-		Meta:       meta(form, callMeta),
+		Kind:         channels.Voice,
+		Event:        channels.EventCall,
+		ExternalID:   sid,
+		From:         channels.Contact{Phone: identity(from), Name: form.Get("CallerName")},
+		Unanswerable: unanswerable(from),
+		To:           form.Get("To"),
+		Text:         "Incoming call",
+		Meta:         meta(form, callMeta),
 	}, nil
 }
 
@@ -70,13 +71,14 @@ func parseCallStatus(form, query url.Values) (channels.Message, error) {
 		return channels.Message{}, fmt.Errorf("missing or invalid DialCallStatus and CallStatus")
 	}
 	m := channels.Message{
-		Kind:       channels.Voice,
-		Event:      channels.EventCall,
-		ExternalID: sid + ":" + leg + status,
-		ThreadKey:  callKey(sid),
-		From:       channels.Contact{Phone: form.Get("From")},
-		To:         form.Get("To"),
-		Text:       text + status,
+		Kind:         channels.Voice,
+		Event:        channels.EventCall,
+		ExternalID:   sid + ":" + leg + status,
+		ThreadKey:    callKey(sid),
+		From:         channels.Contact{Phone: identity(form.Get("From"))},
+		Unanswerable: unanswerable(form.Get("From")),
+		To:           form.Get("To"),
+		Text:         text + status,
 		Meta: meta(form, map[string]string{
 			"CallSid": "call_sid", "CallStatus": "call_status", "CallDuration": "call_duration",
 			"DialCallStatus": "dial_call_status", "DialCallSid": "dial_call_sid", "DialCallDuration": "dial_call_duration",
@@ -130,14 +132,15 @@ func parseRecording(form, query url.Values) (channels.Message, error) {
 		text = fmt.Sprintf("Voicemail (%d s)", n)
 	}
 	m := channels.Message{
-		Kind:        channels.Voice,
-		Event:       channels.EventVoicemail,
-		ExternalID:  sid,
-		ThreadKey:   callKey(call),
-		From:        channels.Contact{Phone: form.Get("From")},
-		To:          form.Get("To"),
-		Text:        text,
-		Attachments: []channels.Attachment{{Name: sid + ".mp3", ContentType: "audio/mpeg", URL: u.String()}},
+		Kind:         channels.Voice,
+		Event:        channels.EventVoicemail,
+		ExternalID:   sid,
+		ThreadKey:    callKey(call),
+		From:         channels.Contact{Phone: identity(form.Get("From"))},
+		Unanswerable: unanswerable(form.Get("From")),
+		To:           form.Get("To"),
+		Text:         text,
+		Attachments:  []channels.Attachment{{Name: sid + ".mp3", ContentType: "audio/mpeg", URL: u.String()}},
 		Meta: meta(form, map[string]string{
 			"RecordingSid": "recording_sid", "CallSid": "call_sid", "RecordingDuration": "recording_duration",
 		}),
@@ -164,13 +167,14 @@ func parseTranscription(form, query url.Values) (channels.Message, error) {
 		text = "(transcription " + status + ")"
 	}
 	m := channels.Message{
-		Kind:       channels.Voice,
-		Event:      channels.EventVoicemail,
-		ExternalID: sid + ":transcription",
-		ThreadKey:  callKey(call),
-		From:       channels.Contact{Phone: form.Get("From")},
-		To:         form.Get("To"),
-		Text:       text,
+		Kind:         channels.Voice,
+		Event:        channels.EventVoicemail,
+		ExternalID:   sid + ":transcription",
+		ThreadKey:    callKey(call),
+		From:         channels.Contact{Phone: identity(form.Get("From"))},
+		Unanswerable: unanswerable(form.Get("From")),
+		To:           form.Get("To"),
+		Text:         text,
 		Meta: meta(form, map[string]string{
 			"RecordingSid": "recording_sid", "CallSid": "call_sid", "TranscriptionSid": "transcription_sid",
 			"TranscriptionStatus": "transcription_status",

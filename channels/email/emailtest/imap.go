@@ -78,6 +78,8 @@ type IMAPServer struct {
 
 	serverTLS, clientTLS *tls.Config // with a TLS option
 
+	raw rawStore // the INBOX's messages as appended, served as BODY[]
+
 	mu  sync.Mutex // serializes Stop, Restart, Append and mailbox surgery
 	srv *imapserver.Server
 	ln  *trackingListener
@@ -146,7 +148,7 @@ func (s *IMAPServer) caps() imap.CapSet {
 func (s *IMAPServer) serveLocked(ln net.Listener) {
 	opts := &imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return s.mem.NewSession(), nil, nil
+			return &rawSession{SessionIMAP4rev2: s.mem.NewSession().(imapserver.SessionIMAP4rev2), store: &s.raw}, nil, nil
 		},
 		Caps:         s.caps(),
 		Logger:       discardLogger{},
@@ -227,6 +229,7 @@ func (s *IMAPServer) Append(t testing.TB, raw []byte, flags ...imap.Flag) uint32
 	if err != nil {
 		t.Fatalf("emailtest: append: %v", err)
 	}
+	s.raw.put(data.UID, raw)
 	return uint32(data.UID)
 }
 
@@ -263,8 +266,11 @@ func (s *IMAPServer) ResetUIDValidity(t testing.TB) uint32 {
 	sess := imapmemserver.NewUserSession(s.user)
 	_, err := sess.Select(old, &imap.SelectOptions{})
 	must("select", err)
+	present, err := sess.Search(imapserver.NumKindUID, &imap.SearchCriteria{}, &imap.SearchOptions{})
+	must("search", err)
 	_, err = sess.Copy(imap.UIDSet{{Start: 1, Stop: 0}}, Mailbox) // 1:*
 	must("copy", err)
+	s.raw.renumber(present.AllUIDs())
 	must("close", sess.Close())
 	must("delete", s.user.Delete(old))
 

@@ -1,29 +1,27 @@
 // Package ingesttest tests the mailbox reader end to end: a real IMAP
-// server (emailtest) delivering into a real ledger on SQLite. It lives
-// apart from channels/email so that package's fuzz targets do not link
-// SQLite, which slows fuzzing a thousandfold.
+// server (emailtest) delivering into a real ledger on SQLite (and, for the
+// hostile mailbox, on Redis too). It lives apart from channels/email so
+// that package's fuzz targets do not link SQLite, which slows fuzzing a
+// thousandfold.
 package ingesttest
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/intakehq/intake/channels"
 	"github.com/intakehq/intake/channels/email"
 	"github.com/intakehq/intake/channels/email/emailtest"
 	"github.com/intakehq/intake/ownership"
-	"github.com/intakehq/intake/ownership/sqlitestore"
-	"github.com/intakehq/intake/routing"
 	"github.com/stretchr/testify/require"
 )
 
-// ledger is a real ownership service on SQLite: what the reader delivers to.
+// ledger is a real ownership service on SQLite or Redis: what the reader
+// delivers to.
 type ledger struct {
 	svc   *ownership.Service
 	store ownership.Store
@@ -31,22 +29,7 @@ type ledger struct {
 
 func newLedger(t testing.TB) *ledger {
 	t.Helper()
-	router, err := routing.New(routing.Config{
-		Reps: []routing.Rep{
-			{ID: "dana", Name: "Dana", Role: routing.RoleTech},
-			{ID: "maria", Name: "Maria", Role: routing.RoleManager},
-		},
-		Teams: []routing.Team{{ID: "helpdesk", Members: []string{"dana"}, Strategy: routing.LeastLoaded, Fallback: "maria"}},
-	})
-	require.NoError(t, err)
-	store, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "intake.db"), slog.New(slog.DiscardHandler))
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = store.Close() })
-	svc, err := ownership.NewService(ownership.Options{Store: store, Router: router,
-		Orgs:     []ownership.Org{{ID: "acme", Domains: []string{"acmedental.example"}}},
-		Outbound: map[channels.Kind]bool{channels.Email: true}})
-	require.NoError(t, err)
-	return &ledger{svc: svc, store: store}
+	return newLedgerOn(t, "sqlite")
 }
 
 func (l *ledger) tickets(t testing.TB) []ownership.Ticket {
