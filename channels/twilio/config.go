@@ -62,9 +62,6 @@ func (c Config) LogValue() slog.Value {
 // `intake check-config` and New run.
 var alnum = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 
-// e164 is a phone number in E.164 form: + and up to 15 digits.
-var e164 = regexp.MustCompile(`^\+[1-9]\d{6,14}$`)
-
 // withDefaults returns c with defaults filled in and URLs normalised.
 func (c Config) withDefaults() Config {
 	if c.AckTemplate == "" {
