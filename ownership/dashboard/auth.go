@@ -353,13 +353,16 @@ func (u User) actor() ownership.Actor {
 
 // sameOrigin refuses form posts a browser sent from another site (the
 // session cookies are SameSite too, and every form carries a CSRF token).
-// Sec-Fetch-Site, which no page can set, decides when present. Otherwise
-// the post must name this host in Origin or, without Origin, in Referer:
-// "Origin: null" (a sandboxed frame, a data: or file: page) and a post
-// naming no origin at all are refused, since neither says where it came
-// from. Browsers send Origin on every form post (the dashboard's
+// "Origin: null" (a sandboxed frame, a data: or file: page) is refused
+// whatever else the request says. Otherwise Sec-Fetch-Site, which no page
+// can set, decides when present; without it the post must name this host
+// in Origin or, without Origin, in Referer, and a post naming no origin
+// at all is refused, since it does not say where it came from. Browsers send Origin on every form post (the dashboard's
 // Referrer-Policy, same-origin, keeps it the real origin rather than null).
 func sameOrigin(r *http.Request) bool {
+	if r.Header.Get("Origin") == "null" {
+		return false
+	}
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
 		return site == "same-origin"
 	}

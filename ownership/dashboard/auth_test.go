@@ -149,6 +149,7 @@ func TestFormsMustNameThisOrigin(t *testing.T) {
 		{"no Origin, no Referer", nil, 403},
 		{"Referer of another site", map[string]string{"Referer": "https://evil.example/x"}, 403},
 		{"Origin null, fetch metadata cross-site", map[string]string{"Origin": "null", "Sec-Fetch-Site": "cross-site"}, 403},
+		{"Origin null, fetch metadata same-origin", map[string]string{"Origin": "null", "Sec-Fetch-Site": "same-origin"}, 403},
 		{"fetch metadata same-site (a sibling subdomain)", map[string]string{"Sec-Fetch-Site": "same-site"}, 403},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -169,7 +170,7 @@ func TestFormsMustNameThisOrigin(t *testing.T) {
 
 	for name, h := range map[string]map[string]string{
 		"Referer of this site":       {"Referer": srv.URL + "/tickets/" + s.Dana},
-		"fetch metadata same-origin": {"Origin": "null", "Sec-Fetch-Site": "same-origin"},
+		"fetch metadata same-origin": {"Sec-Fetch-Site": "same-origin"},
 	} {
 		req, _ := http.NewRequest("POST", srv.URL+"/tickets/"+s.Dana+"/note", strings.NewReader(url.Values{"csrf": {csrf}, "body": {name}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
