@@ -45,6 +45,7 @@ func (m *mailboxState) ended(err error, now time.Time) {
 // short grace; a replica that leaves the mailbox to another one is not
 // degraded. Failed sends show in the outbox, which the caller adds.
 func (r *Reader) Health() channels.Health {
+	ignored := r.Stats().Ignored // before m.mu: the counters have a lock of their own
 	m := &r.health
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -60,6 +61,9 @@ func (r *Reader) Health() channels.Health {
 		h.Problems = append(h.Problems, fmt.Sprintf("IMAP %s not logged in after %s", r.cfg.Addr, now.Sub(m.since).Round(time.Second)))
 	default:
 		h.Notes = append(h.Notes, "connecting to the mailbox")
+	}
+	if ignored > 0 {
+		h.Notes = append(h.Notes, fmt.Sprintf("%d automated mail(s) (auto-replies, bounces, lists) matched no ticket and were left in the mailbox, not taken in", ignored))
 	}
 	return h
 }

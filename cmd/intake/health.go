@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/intakehq/intake/channels"
+	"github.com/intakehq/intake/channels/email"
 	"github.com/intakehq/intake/ownership"
 	"github.com/intakehq/intake/ownership/dashboard"
 	"github.com/prometheus/client_golang/prometheus"
@@ -164,6 +165,12 @@ func (h *healthCheck) dashboard(ctx context.Context) []dashboard.ChannelStatus {
 type healthCollector struct {
 	h         *healthCheck
 	up, state *prometheus.Desc
+	mail      *prometheus.Desc
+}
+
+// mailCounter is the mailbox reader's tally of what became of each mail.
+type mailCounter interface {
+	Stats() email.ReaderStats
 }
 
 func newHealthCollector(h *healthCheck) *healthCollector {
@@ -172,12 +179,15 @@ func newHealthCollector(h *healthCheck) *healthCollector {
 		up: prometheus.NewDesc("intake_channel_up", "1 when an enabled channel is working, 0 when it is degraded (see /readyz for why).", []string{"channel"}, nil),
 		state: prometheus.NewDesc("intake_channel_state", "1 for each channel's current state (ok, degraded, disabled), 0 for the others.",
 			[]string{"channel", "state"}, nil),
+		mail: prometheus.NewDesc("intake_email_messages_total", "Mails this replica's reader handed to the ledger, by outcome: ticket (opened one), joined, review, duplicate (a re-read), "+
+			"ignored (automated mail that matched no ticket: never a ticket, left in the mailbox).", []string{"outcome"}, nil),
 	}
 }
 
 func (c *healthCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.up
 	ch <- c.state
+	ch <- c.mail
 }
 
 func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
@@ -191,6 +201,13 @@ func (c *healthCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if s.State != stateDisabled {
 			ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, b2f(s.State == stateOK), name)
+		}
+	}
+	if m, ok := c.h.reporters["email"].(mailCounter); ok {
+		st := m.Stats()
+		for outcome, n := range map[string]int{"ticket": st.Tickets, "joined": st.Joined, "review": st.Review,
+			"duplicate": st.Duplicate, "ignored": st.Ignored} {
+			ch <- prometheus.MustNewConstMetric(c.mail, prometheus.CounterValue, float64(n), outcome)
 		}
 	}
 }

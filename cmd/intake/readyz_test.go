@@ -111,6 +111,27 @@ func TestReadyzEmailIMAPDown(t *testing.T) {
 	require.Equal(t, stateOK, r.Status)
 }
 
+// TestIgnoredAutomatedMailLeavesATrace: an auto-reply that answers no
+// ticket never opens one (DESIGN §6), but it is not dropped unseen: it is
+// counted in intake_email_messages_total{outcome="ignored"} and named in
+// the email channel's notes on /readyz, next to a human mail that opened
+// a ticket.
+func TestIgnoredAutomatedMailLeavesATrace(t *testing.T) {
+	e := newEmailEnv(t, "sqlite:"+filepath.Join(t.TempDir(), "intake.db"))
+	e.imap.Append(t, mailBytes("ooo1@acmedental.example", "pat@acmedental.example", "Out of office", "I am away until Monday.",
+		"Auto-Submitted: auto-replied"))
+	e.imap.Append(t, mailBytes("h1@acmedental.example", "pat@acmedental.example", "Printer jammed", "The printer is jammed again."))
+	e.waitSeen(t, 2, 15*time.Second)
+	require.Len(t, e.tickets(t), 1, "only the human mail opened a ticket")
+
+	_, metrics := get(t, e.srv.url+"/metrics")
+	require.Contains(t, metrics, `intake_email_messages_total{outcome="ignored"} 1`)
+	require.Contains(t, metrics, `intake_email_messages_total{outcome="ticket"} 1`)
+	_, r := readyzOf(t, e.srv.url)
+	require.Contains(t, strings.Join(r.Channels["email"].Notes, "\n"), "1 automated mail(s)")
+	require.Equal(t, stateOK, r.Channels["email"].State, "a note, not a problem")
+}
+
 // TestReadyzStoreClosed: with the store closed, /readyz answers 503 and
 // says the store is unreachable; the channels are still listed.
 func TestReadyzStoreClosed(t *testing.T) {
