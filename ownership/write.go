@@ -105,3 +105,30 @@ func cloneOffer(o *Offer) *Offer {
 	c := *o
 	return &c
 }
+
+// appendOnce appends ev to ticket id unless key was recorded before.
+func (s *Service) appendOnce(ctx context.Context, id, key string, ev Event) error {
+	unlock := s.lockTicket(id)
+	defer unlock()
+	for attempt := 0; attempt < 20; attempt++ {
+		t, err := s.store.Ticket(ctx, id)
+		if err != nil {
+			return err
+		}
+		now := s.now().UTC()
+		ev.At = now
+		next := t
+		next.UpdatedAt = now
+		bumpVersion(t, &next)
+		_, err = s.store.UpdateTicket(ctx, UpdateRequest{Ticket: next, Events: []Event{ev}, OpID: "once:" + key, DedupKey: key})
+		switch {
+		case err == nil, errors.Is(err, ErrDuplicate):
+			return nil
+		case errors.Is(err, ErrConflict):
+			continue
+		default:
+			return err
+		}
+	}
+	return fmt.Errorf("append to %s: %w", id, ErrConflict)
+}
