@@ -37,7 +37,7 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 	moved := 0
 	for _, d := range due {
 		stuck := false
-		_, err := s.changeWithOutbox(ctx, "escalate", d.ID, nil, func(t *Ticket, now time.Time) ([]Event, []OutboxItem, error) {
+		_, err := s.changeWithOutbox(ctx, "escalate", d.ID, writeOpts{}, func(t *Ticket, now time.Time) ([]Event, []OutboxItem, error) {
 			if !s.ackOverdue(*t, now) {
 				return nil, nil, errNoChange // acked (or reassigned) meanwhile
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/intakehq/intake/channels"
 )
@@ -198,52 +199,38 @@ func withEmailThread(h map[string]string, m channels.Message) map[string]string 
 	return out
 }
 
-// join appends the message to ticket id, reopening it if it was pending.
+// join appends the message to ticket id, reopening it if it was pending
+// or resolved. The write is keyed by the delivery, so a redelivery that
+// lost a race with the first one is a duplicate, not a second message.
 func (s *Service) join(ctx context.Context, id string, m channels.Message, key string) (channels.TicketRef, error) {
-	unlock := s.lockTicket(id)
-	defer unlock()
-	for attempt := 0; attempt < 20; attempt++ {
-		t, err := s.store.Ticket(ctx, id)
-		if err != nil {
-			return channels.TicketRef{}, err
-		}
-		now := s.now().UTC()
-		ev := Event{Type: eventType(m), At: now, Actor: firstNonEmpty(m.From.Phone, m.From.Email, m.From.SlackUser, "customer"),
-			Channel: string(m.Kind), Body: m.Text, ProviderID: m.ExternalID, Attachments: m.Attachments, Meta: m.Meta}
-		evs := []Event{ev}
-		if why := m.Meta[channels.MetaIDReused]; why != "" {
-			evs = append(evs, Event{Type: EventNote, At: now, Actor: "system", Body: "Message id reused: " + why})
-		}
-		next := t
-		next.UpdatedAt = now
-		next.Handles = withEmailThread(t.Handles, m)
-		if (t.Status == StatusPending || t.Status == StatusResolved) && eventType(m) == EventMessageIn {
-			next.Status = StatusOpen
-			next.ResolvedAt = nil
-			evs = append(evs, Event{Type: EventStatus, At: now, Actor: "system", From: string(t.Status), To: string(StatusOpen), Reason: "customer replied"})
-		}
-		var items []OutboxItem
-		if it, ok := s.mirrorIngest(ticketRefLite{id: id}, m, key, now); ok {
-			items = append(items, it)
-		}
-		bumpVersion(t, &next)
-		if s.slackOn() && cardChanged(t, next) {
-			items = append(items, slackUpdate(t.ID, t.Rev+1, now))
-		}
-		_, err = s.store.UpdateTicket(ctx, UpdateRequest{Ticket: next, Events: evs, OpID: "in:" + key, DedupKey: key, Outbox: items})
-		switch {
-		case err == nil, errors.Is(err, ErrDuplicate):
-			dup := err != nil
-			ref, err := s.ref(ctx, id)
-			ref.Duplicate = dup
-			return ref, err
-		case errors.Is(err, ErrConflict):
-			continue
-		default:
-			return channels.TicketRef{}, err
-		}
+	_, err := s.changeWithOutbox(ctx, "", id, writeOpts{opID: "in:" + key, dedupKey: key},
+		func(next *Ticket, now time.Time) ([]Event, []OutboxItem, error) {
+			ev := Event{Type: eventType(m), At: now, Actor: firstNonEmpty(m.From.Phone, m.From.Email, m.From.SlackUser, "customer"),
+				Channel: string(m.Kind), Body: m.Text, ProviderID: m.ExternalID, Attachments: m.Attachments, Meta: m.Meta}
+			evs := []Event{ev}
+			if why := m.Meta[channels.MetaIDReused]; why != "" {
+				evs = append(evs, Event{Type: EventNote, At: now, Actor: "system", Body: "Message id reused: " + why})
+			}
+			was := next.Status
+			next.Handles = withEmailThread(next.Handles, m)
+			if (was == StatusPending || was == StatusResolved) && eventType(m) == EventMessageIn {
+				next.Status = StatusOpen
+				next.ResolvedAt = nil
+				evs = append(evs, Event{Type: EventStatus, At: now, Actor: "system", From: string(was), To: string(StatusOpen), Reason: "customer replied"})
+			}
+			var items []OutboxItem
+			if it, ok := s.mirrorIngest(ticketRefLite{id: id}, m, key, now); ok {
+				items = append(items, it)
+			}
+			return evs, items, nil
+		})
+	dup := errors.Is(err, ErrDuplicate)
+	if err != nil && !dup {
+		return channels.TicketRef{}, err
 	}
-	return channels.TicketRef{}, fmt.Errorf("join %s: %w", id, ErrConflict)
+	ref, err := s.ref(ctx, id)
+	ref.Duplicate = dup
+	return ref, err
 }
 
 // joinQuietly records an automated message on ticket id without changing

@@ -171,7 +171,7 @@ func (s *Service) handOver(ctx context.Context, rep string, av routing.Availabil
 	}
 	moved := 0
 	for _, o := range p.Tickets {
-		_, err := s.changeWithOutbox(ctx, "handover", o.ID, nil, func(t *Ticket, now time.Time) ([]Event, []OutboxItem, error) {
+		_, err := s.changeWithOutbox(ctx, "handover", o.ID, writeOpts{}, func(t *Ticket, now time.Time) ([]Event, []OutboxItem, error) {
 			if t.Owner != rep || !t.Status.Active() {
 				return nil, nil, errNoChange
 			}
