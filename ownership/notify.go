@@ -12,7 +12,9 @@ import (
 	"github.com/intakehq/intake/routing"
 )
 
-// DefaultAckTemplate is the customer auto-acknowledgement.
+// DefaultAckTemplate is the customer auto-acknowledgement when
+// Options.AckTemplate is empty; {{ticket}} and {{owner}} (the owner's first
+// name) are filled in.
 const DefaultAckTemplate = "Thanks, we got your message. Ticket {{ticket}} is with {{owner}}; reply here to add to it."
 
 // queueAfterIngest queues the customer's auto-acknowledgement (new SMS

@@ -1,8 +1,38 @@
 package ownership
 
-import (
-	"time"
-)
+import "time"
+
+// The clocks a ticket runs against: the owner's ack timeout (by priority,
+// from Policy.AckTimeout) and the SLA targets of the org's plan (first
+// response and resolution, from Policy.Plans).
+
+// AckDue returns when the ticket's owner must have acknowledged it, and
+// false when its priority has no ack clock.
+func (s *Service) AckDue(t Ticket) (time.Time, bool) {
+	d, ok := s.policy.AckTimeout[t.Priority]
+	if !ok || d <= 0 {
+		return time.Time{}, false
+	}
+	return t.AssignedAt.Add(d), true
+}
+
+// ackOverdue reports whether t's owner is past the ack timeout without
+// acknowledging it (only active tickets count).
+func (s *Service) ackOverdue(t Ticket, now time.Time) bool {
+	if t.AckedAt != nil || !t.Status.Active() {
+		return false
+	}
+	due, ok := s.AckDue(t)
+	return ok && now.After(due)
+}
+
+// slaBreached reports whether t is past an SLA due time it has not met.
+func slaBreached(t Ticket, now time.Time) bool {
+	if t.FirstResponseDue != nil && t.FirstResponseAt == nil && now.After(*t.FirstResponseDue) {
+		return true
+	}
+	return t.ResolutionDue != nil && t.ResolvedAt == nil && now.After(*t.ResolutionDue)
+}
 
 // slaAtRisk reports whether 80% of the time to an unmet SLA target has
 // passed (measured in wall time from creation).
@@ -15,31 +45,6 @@ func slaAtRisk(t Ticket, now time.Time) bool {
 		return total > 0 && now.Sub(t.CreatedAt) >= total*8/10
 	}
 	return risky(t.FirstResponseDue, t.FirstResponseAt) || risky(t.ResolutionDue, t.ResolvedAt)
-}
-
-// AckDue returns when the ticket's owner must have acknowledged it, and
-// false when its priority has no ack clock.
-func (s *Service) AckDue(t Ticket) (time.Time, bool) {
-	d, ok := s.policy.AckTimeout[t.Priority]
-	if !ok || d <= 0 {
-		return time.Time{}, false
-	}
-	return t.AssignedAt.Add(d), true
-}
-
-func (s *Service) ackOverdue(t Ticket, now time.Time) bool {
-	if t.AckedAt != nil || !t.Status.Active() {
-		return false
-	}
-	due, ok := s.AckDue(t)
-	return ok && now.After(due)
-}
-
-func slaBreached(t Ticket, now time.Time) bool {
-	if t.FirstResponseDue != nil && t.FirstResponseAt == nil && now.After(*t.FirstResponseDue) {
-		return true
-	}
-	return t.ResolutionDue != nil && t.ResolvedAt == nil && now.After(*t.ResolutionDue)
 }
 
 // setSLADue sets the first-response and resolution due times from the
