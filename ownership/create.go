@@ -250,35 +250,6 @@ func (s *Service) buildCreate(in NewTicket, org string, d routing.Decision, capa
 	return req
 }
 
-// setSLADue sets the first-response and resolution due times from the
-// org's plan (or the "default" plan), counted around the clock or, when the
-// plan says so, in business hours only.
-func (s *Service) setSLADue(t *Ticket) {
-	plan := "default"
-	if o, ok := s.dir.org(t.Org); ok && o.Plan != "" {
-		if _, ok := s.policy.Plans[o.Plan]; ok {
-			plan = o.Plan
-		}
-	}
-	p, ok := s.policy.Plans[plan]
-	if !ok {
-		return
-	}
-	add := func(d time.Duration) *time.Time {
-		due := t.CreatedAt.Add(d)
-		if p.BusinessHours {
-			due = s.policy.Calendar.AddBusiness(t.CreatedAt, d).UTC()
-		}
-		return &due
-	}
-	if d, ok := p.FirstResponse[t.Priority]; ok && d > 0 {
-		t.FirstResponseDue = add(d)
-	}
-	if d, ok := p.Resolution[t.Priority]; ok && d > 0 {
-		t.ResolutionDue = add(d)
-	}
-}
-
 func (s *Service) observeCreate(t Ticket, d routing.Decision) {
 	s.logger.Info("ticket created", "ticket", t.ID, "channel", t.Channel, "owner", t.Owner, "team", t.Team, "reason", d.Reason)
 	if d.Alert {

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-
-	"github.com/intakehq/intake/channels"
-	"github.com/intakehq/intake/routing"
 )
 
 // realertEvery is how often managers hear again about a condition that
@@ -40,7 +37,7 @@ func (s *Service) Escalate(ctx context.Context) (int, error) {
 	moved := 0
 	for _, d := range due {
 		stuck := false
-		_, err := s.changeWithOutbox(ctx, "escalate", d.ID, nil, func(t *Ticket, now time.Time) ([]Event, []OutboxItem, error) {
+		_, err := s.changeWithOutbox(ctx, "escalate", d.ID, writeOpts{}, func(t *Ticket, now time.Time) ([]Event, []OutboxItem, error) {
 			if !s.ackOverdue(*t, now) {
 				return nil, nil, errNoChange // acked (or reassigned) meanwhile
 			}
@@ -132,86 +129,4 @@ func (s *Service) alertBreaches(ctx context.Context, breached []Ticket, now time
 		return nil
 	}
 	return s.store.Enqueue(ctx, items...)
-}
-
-// managerAlerts is one alert per manager, over the channel that reaches
-// them best; ids derive from key, so a repeated sweep queues nothing new.
-func (s *Service) managerAlerts(ticket, key, text string, now time.Time) []OutboxItem {
-	var items []OutboxItem
-	for _, r := range s.router.Reps() {
-		if r.Role != routing.RoleManager {
-			continue
-		}
-		if it, ok := s.repMessage(r.ID, ticket, "alert:"+key+":"+r.ID, text, now); ok {
-			it.Purpose = "alert"
-			items = append(items, it)
-		}
-	}
-	if s.alertChannel != "" && s.out[channels.Slack] {
-		items = append(items, OutboxItem{ID: "alert:" + key + ":channel", TicketID: ticket, Channel: string(channels.Slack),
-			To: s.alertChannel, Body: text, Purpose: "alert", NextAt: now, CreatedAt: now, UpdatedAt: now})
-	}
-	if len(items) == 0 {
-		s.logger.Warn("manager alert has no channel to go out on", "ticket", ticket, "alert", text)
-	}
-	return items
-}
-
-// repMessage is a message to rep over the first channel that reaches them:
-// a Slack DM, a text, an email.
-func (s *Service) repMessage(rep, ticket, id, text string, now time.Time) (OutboxItem, bool) {
-	rc := s.reps[rep]
-	it := OutboxItem{ID: id, TicketID: ticket, Body: text, Purpose: "notify", NextAt: now, CreatedAt: now, UpdatedAt: now}
-	switch {
-	case s.out[channels.Slack] && rc.SlackUser != "":
-		it.Channel, it.To = string(channels.Slack), rc.SlackUser
-	case s.out[channels.SMS] && rc.Phone != "":
-		it.Channel, it.To = string(channels.SMS), rc.Phone
-	case s.out[channels.Email] && rc.Email != "":
-		it.Channel, it.To, it.Subject = string(channels.Email), rc.Email, text
-	default:
-		return OutboxItem{}, false
-	}
-	return it, true
-}
-
-// handOver moves rep's active tickets to others by the routing rules,
-// because rep is away or off. Each move is one compare-and-set owner
-// change, so no ticket is ever without an owner.
-func (s *Service) handOver(ctx context.Context, rep string, av routing.Availability) (int, error) {
-	p, err := s.store.List(ctx, Filter{Owner: rep, Statuses: []Status{StatusOpen, StatusPending}, Limit: 1000})
-	if err != nil {
-		return 0, err
-	}
-	moved := 0
-	for _, o := range p.Tickets {
-		_, err := s.changeWithOutbox(ctx, "handover", o.ID, nil, func(t *Ticket, now time.Time) ([]Event, []OutboxItem, error) {
-			if t.Owner != rep || !t.Status.Active() {
-				return nil, nil, errNoChange
-			}
-			d, err := s.reroute(ctx, *t, now, map[string]bool{rep: true})
-			if err != nil {
-				return nil, nil, err
-			}
-			if d.Owner == "" || d.Owner == rep {
-				return nil, nil, errNoChange // no one else can take it: it stays, and escalation watches it
-			}
-			evs := s.withdrawOffer(t, "system", now, rep+" is "+string(av))
-			evs = append(evs, Event{Type: EventAssigned, At: now, Actor: "router", From: rep, To: d.Owner,
-				Reason: rep + " is " + string(av) + "; " + d.Reason, Meta: map[string]string{"step": d.Step}})
-			setOwner(t, d.Owner, now)
-			t.Team = d.Team
-			var items []OutboxItem
-			if it, ok := s.repMessage(d.Owner, t.ID, "notify:handover:"+t.ID+":"+strconv.FormatInt(t.Version, 10),
-				fmt.Sprintf("%s is yours now (%s is %s): %s", t.ID, rep, av, t.Subject), now); ok {
-				items = append(items, it)
-			}
-			moved++
-			return evs, items, nil
-		})
-		if err != nil {
-			return moved, fmt.Errorf("hand over %s: %w", o.ID, err)
-		}
-	}
-	return moved, nil
 }

@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/intakehq/intake/channels"
 )
-
-// DefaultAckTemplate is the customer auto-acknowledgement.
-const DefaultAckTemplate = "Thanks, we got your message. Ticket {{ticket}} is with {{owner}}; reply here to add to it."
 
 var _ channels.Sink = (*Service)(nil)
 
@@ -92,130 +90,6 @@ func (s *Service) Accept(ctx context.Context, m channels.Message) (channels.Tick
 		return ref, err
 	}
 	return ref, s.queueAfterIngest(ctx, m, key, ref)
-}
-
-// threadTarget is where an inbound message goes.
-type threadTarget struct {
-	id     string   // the ticket it joins; "" opens a new one
-	links  []string // tickets a new one is linked to
-	review string   // why a new one needs a person's look
-	named  string   // the ticket a stranger named (noted there)
-}
-
-// thread decides which ticket an inbound message belongs to. Trusted
-// pointers come first: the thread key (a recording's call) and a ticket
-// named in a callback URL we signed. Then what the sender says: the ticket
-// their subject names, then the messages they answer; those are joined
-// only when the sender is the ticket's contact or of its org, so a
-// stranger cannot write into another customer's ticket by quoting its id.
-// A closed ticket is not reopened: the message opens a follow-up linked
-// to it. Failing all that, SMS and the like join the sender's newest open
-// ticket; email, which threads explicitly, opens a new one.
-func (s *Service) thread(ctx context.Context, m channels.Message) (threadTarget, error) {
-	if m.ThreadKey != "" {
-		id, err := s.store.LookupDedup(ctx, m.ThreadKey)
-		if err == nil {
-			return threadTarget{id: id}, nil
-		}
-		if !errors.Is(err, ErrNotFound) {
-			return threadTarget{}, err
-		}
-	}
-	// A callback URL we signed may name the ticket (?ticket=T-n): a
-	// voicemail whose call was never stored still lands on its ticket.
-	if id := m.Meta["ticket"]; id != "" {
-		if _, err := s.store.Ticket(ctx, id); err == nil {
-			return threadTarget{id: id}, nil
-		}
-	}
-	th, found, err := s.threadByReference(ctx, m)
-	if err != nil || found {
-		return th, err
-	}
-	if m.Kind == channels.Email {
-		return threadTarget{}, nil
-	}
-	c := Contact{Email: m.From.Email, Phone: m.From.Phone, SlackUser: m.From.SlackUser}
-	for _, k := range c.Keys() {
-		p, err := s.store.List(ctx, Filter{Contact: k, Statuses: []Status{StatusOpen, StatusPending}, Limit: 1})
-		if err != nil {
-			return threadTarget{}, err
-		}
-		if len(p.Tickets) > 0 {
-			return threadTarget{id: p.Tickets[0].ID}, nil
-		}
-	}
-	return threadTarget{}, nil
-}
-
-// threadByReference follows the sender's own pointers: the ticket they
-// name, then the messages they answer. The first that leads to a ticket
-// decides.
-func (s *Service) threadByReference(ctx context.Context, m channels.Message) (threadTarget, bool, error) {
-	type candidate struct{ id, why string }
-	var cands []candidate
-	if m.TicketHint != "" {
-		cands = append(cands, candidate{m.TicketHint, "the subject names " + m.TicketHint})
-	}
-	for _, r := range m.References {
-		id, err := s.referencedTicket(ctx, r)
-		if err != nil {
-			return threadTarget{}, false, err
-		}
-		if id != "" {
-			cands = append(cands, candidate{id, "it answers a message on " + id})
-		}
-	}
-	for _, c := range cands {
-		t, err := s.store.Ticket(ctx, c.id)
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return threadTarget{}, false, err
-		}
-		if !s.mayJoin(t, m.From) {
-			who := firstNonEmpty(m.From.Email, m.From.Phone, m.From.SlackUser, "unknown sender")
-			return threadTarget{links: []string{t.ID}, named: t.ID,
-				review: fmt.Sprintf("%s, but %s is neither that ticket's contact nor of its org", c.why, who)}, true, nil
-		}
-		if t.Status == StatusClosed {
-			return threadTarget{links: []string{t.ID}}, true, nil
-		}
-		return threadTarget{id: t.ID}, true, nil
-	}
-	return threadTarget{}, false, nil
-}
-
-// referencedTicket maps a Message.References key to its ticket ("" when
-// unknown).
-func (s *Service) referencedTicket(ctx context.Context, key string) (string, error) {
-	if id, ok := strings.CutPrefix(key, "outbox:"); ok {
-		it, err := s.store.OutboxItem(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			return "", nil
-		}
-		return it.TicketID, err
-	}
-	id, err := s.store.LookupDedup(ctx, key)
-	if errors.Is(err, ErrNotFound) {
-		return "", nil
-	}
-	return id, err
-}
-
-// mayJoin reports whether a message from c may be added to t: c is t's
-// contact (by any identity the directory links) or of t's org.
-func (s *Service) mayJoin(t Ticket, c channels.Contact) bool {
-	from, org := s.dir.resolve(Contact{Email: c.Email, Phone: c.Phone, SlackUser: c.SlackUser})
-	for _, k := range from.Keys() {
-		for _, tk := range t.Contact.Keys() {
-			if k == tk {
-				return true
-			}
-		}
-	}
-	return org != "" && org == t.Org
 }
 
 func eventType(m channels.Message) EventType {
@@ -325,52 +199,38 @@ func withEmailThread(h map[string]string, m channels.Message) map[string]string 
 	return out
 }
 
-// join appends the message to ticket id, reopening it if it was pending.
+// join appends the message to ticket id, reopening it if it was pending
+// or resolved. The write is keyed by the delivery, so a redelivery that
+// lost a race with the first one is a duplicate, not a second message.
 func (s *Service) join(ctx context.Context, id string, m channels.Message, key string) (channels.TicketRef, error) {
-	unlock := s.lockTicket(id)
-	defer unlock()
-	for attempt := 0; attempt < 20; attempt++ {
-		t, err := s.store.Ticket(ctx, id)
-		if err != nil {
-			return channels.TicketRef{}, err
-		}
-		now := s.now().UTC()
-		ev := Event{Type: eventType(m), At: now, Actor: firstNonEmpty(m.From.Phone, m.From.Email, m.From.SlackUser, "customer"),
-			Channel: string(m.Kind), Body: m.Text, ProviderID: m.ExternalID, Attachments: m.Attachments, Meta: m.Meta}
-		evs := []Event{ev}
-		if why := m.Meta[channels.MetaIDReused]; why != "" {
-			evs = append(evs, Event{Type: EventNote, At: now, Actor: "system", Body: "Message id reused: " + why})
-		}
-		next := t
-		next.UpdatedAt = now
-		next.Handles = withEmailThread(t.Handles, m)
-		if (t.Status == StatusPending || t.Status == StatusResolved) && eventType(m) == EventMessageIn {
-			next.Status = StatusOpen
-			next.ResolvedAt = nil
-			evs = append(evs, Event{Type: EventStatus, At: now, Actor: "system", From: string(t.Status), To: string(StatusOpen), Reason: "customer replied"})
-		}
-		var items []OutboxItem
-		if it, ok := s.mirrorIngest(ticketRefLite{id: id}, m, key, now); ok {
-			items = append(items, it)
-		}
-		bumpVersion(t, &next)
-		if s.slackOn() && cardChanged(t, next) {
-			items = append(items, slackUpdate(t.ID, t.Rev+1, now))
-		}
-		_, err = s.store.UpdateTicket(ctx, UpdateRequest{Ticket: next, Events: evs, OpID: "in:" + key, DedupKey: key, Outbox: items})
-		switch {
-		case err == nil, errors.Is(err, ErrDuplicate):
-			dup := err != nil
-			ref, err := s.ref(ctx, id)
-			ref.Duplicate = dup
-			return ref, err
-		case errors.Is(err, ErrConflict):
-			continue
-		default:
-			return channels.TicketRef{}, err
-		}
+	_, err := s.changeWithOutbox(ctx, "", id, writeOpts{opID: "in:" + key, dedupKey: key},
+		func(next *Ticket, now time.Time) ([]Event, []OutboxItem, error) {
+			ev := Event{Type: eventType(m), At: now, Actor: firstNonEmpty(m.From.Phone, m.From.Email, m.From.SlackUser, "customer"),
+				Channel: string(m.Kind), Body: m.Text, ProviderID: m.ExternalID, Attachments: m.Attachments, Meta: m.Meta}
+			evs := []Event{ev}
+			if why := m.Meta[channels.MetaIDReused]; why != "" {
+				evs = append(evs, Event{Type: EventNote, At: now, Actor: "system", Body: "Message id reused: " + why})
+			}
+			was := next.Status
+			next.Handles = withEmailThread(next.Handles, m)
+			if (was == StatusPending || was == StatusResolved) && eventType(m) == EventMessageIn {
+				next.Status = StatusOpen
+				next.ResolvedAt = nil
+				evs = append(evs, Event{Type: EventStatus, At: now, Actor: "system", From: string(was), To: string(StatusOpen), Reason: "customer replied"})
+			}
+			var items []OutboxItem
+			if it, ok := s.mirrorIngest(ticketRefLite{id: id}, m, key, now); ok {
+				items = append(items, it)
+			}
+			return evs, items, nil
+		})
+	dup := errors.Is(err, ErrDuplicate)
+	if err != nil && !dup {
+		return channels.TicketRef{}, err
 	}
-	return channels.TicketRef{}, fmt.Errorf("join %s: %w", id, ErrConflict)
+	ref, err := s.ref(ctx, id)
+	ref.Duplicate = dup
+	return ref, err
 }
 
 // joinQuietly records an automated message on ticket id without changing
@@ -400,11 +260,11 @@ func (s *Service) ref(ctx context.Context, id string) (channels.TicketRef, error
 		ref.OwnerOnShift = false
 	}
 	if t.Contact.Phone != "" {
-		v, err := s.store.Flag(ctx, optOutFlag(t.Contact.Phone))
+		out, err := s.optedOut(ctx, t.Contact.Phone)
 		if err != nil {
 			return ref, err
 		}
-		ref.OptedOut = v != ""
+		ref.OptedOut = out
 	}
 	return ref, nil
 }

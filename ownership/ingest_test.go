@@ -36,7 +36,7 @@ func outbox(t *testing.T, f *ownershiptest.Fixture) []ownership.OutboxItem {
 }
 
 // queued counts the outbox items with purpose.
-func queued(t *testing.T, f *ownershiptest.Fixture, purpose string) int {
+func queued(t *testing.T, f *ownershiptest.Fixture, purpose ownership.Purpose) int {
 	t.Helper()
 	n := 0
 	for _, it := range outbox(t, f) {
@@ -74,7 +74,7 @@ func TestAcceptSMSOpensTicketOnceAndQueuesAckOnce(t *testing.T) {
 
 	items := outbox(t, f)
 	require.Len(t, items, 2, "one auto-ack, one owner notification")
-	byPurpose := map[string]ownership.OutboxItem{}
+	byPurpose := map[ownership.Purpose]ownership.OutboxItem{}
 	for _, it := range items {
 		byPurpose[it.Purpose] = it
 	}

@@ -99,7 +99,7 @@ func TestUnanswerableSenderIsKeptNotAnswered(t *testing.T) {
 			require.NoError(t, err)
 			for _, it := range items {
 				if it.TicketID == ref.ID {
-					require.NotEqual(t, "auto_ack", it.Purpose, "no auto-acknowledgement to %q", it.To)
+					require.NotEqual(t, ownership.PurposeAutoAck, it.Purpose, "no auto-acknowledgement to %q", it.To)
 					require.NotEqual(t, tt.m.From.Phone+tt.m.From.Email, it.To, "nothing queued to the sender")
 				}
 			}

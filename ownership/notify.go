@@ -9,13 +9,13 @@ import (
 	"time"
 
 	"github.com/intakehq/intake/channels"
+	"github.com/intakehq/intake/routing"
 )
 
-func optOutFlag(phone string) string { return "optout:sms:" + phone }
-
-// refFlag maps a provider's message id to "<outbox id> <ticket id>", so a
-// delivery status callback finds its ticket.
-func refFlag(providerRef string) string { return "ref:" + providerRef }
+// DefaultAckTemplate is the customer auto-acknowledgement when
+// Options.AckTemplate is empty; {{ticket}} and {{owner}} (the owner's first
+// name) are filled in.
+const DefaultAckTemplate = "Thanks, we got your message. Ticket {{ticket}} is with {{owner}}; reply here to add to it."
 
 // queueAfterIngest queues the customer's auto-acknowledgement (new SMS
 // tickets) and the owner's notification. Ids derive from the delivery, so
@@ -33,17 +33,17 @@ func (s *Service) queueAfterIngest(ctx context.Context, m channels.Message, key 
 		// waiting for a person's look (a reused provider id among them).
 	case m.Kind == channels.SMS && s.out[channels.SMS] && !ref.OptedOut && m.From.Phone != "":
 		items = append(items, OutboxItem{ID: "ack:" + key, TicketID: ref.ID, Channel: string(channels.SMS), To: m.From.Phone,
-			Body: body, Purpose: "auto_ack", NextAt: now, CreatedAt: now, UpdatedAt: now})
+			Body: body, Purpose: PurposeAutoAck, NextAt: now, CreatedAt: now, UpdatedAt: now})
 	case m.Kind == channels.Slack && s.out[channels.Slack] && m.Meta[channels.MetaSlackChannel] != "":
 		it := OutboxItem{ID: "ack:" + key, TicketID: ref.ID, Channel: string(channels.Slack), To: m.Meta[channels.MetaSlackChannel],
-			Body: body, Purpose: "auto_ack", NextAt: now, CreatedAt: now, UpdatedAt: now}
+			Body: body, Purpose: PurposeAutoAck, NextAt: now, CreatedAt: now, UpdatedAt: now}
 		if ts := m.Meta[channels.MetaSlackThread]; ts != "" {
 			it.Headers = map[string]string{"thread_ts": ts}
 		}
 		items = append(items, it)
 	case m.Kind == channels.Email && s.out[channels.Email] && m.From.Email != "" && m.Meta[channels.MetaNoAutoReply] == "":
 		it := OutboxItem{ID: "ack:" + key, TicketID: ref.ID, Channel: string(channels.Email), To: m.From.Email,
-			Subject: "Re: " + m.Subject, Body: body, Purpose: "auto_ack", NextAt: now, CreatedAt: now, UpdatedAt: now,
+			Subject: "Re: " + m.Subject, Body: body, Purpose: PurposeAutoAck, NextAt: now, CreatedAt: now, UpdatedAt: now,
 			Headers: emailThreadHeaders(withEmailThread(nil, m))}
 		ok, err := s.mayAutoAck(ctx, it, now)
 		if err != nil {
@@ -116,7 +116,7 @@ func (s *Service) mayAutoAck(ctx context.Context, it OutboxItem, now time.Time) 
 	} else if !errors.Is(err, ErrNotFound) {
 		return false, err
 	}
-	key := "autoack:" + it.Channel + ":" + strings.ToLower(it.To)
+	key := autoAckFlag(it.Channel, it.To)
 	v, err := s.store.Flag(ctx, key)
 	if err != nil {
 		return false, err
@@ -142,106 +142,43 @@ func firstName(name, id string) string {
 	return id
 }
 
-// acceptOptOut records STOP / START for the sender's number, and notes it
-// on their open ticket when there is one.
-func (s *Service) acceptOptOut(ctx context.Context, m channels.Message, key string) (channels.TicketRef, error) {
-	if m.From.Phone == "" {
-		return channels.TicketRef{}, fmt.Errorf("%w: opt-out without a phone number", ErrInvalid)
+// repMessage is a message to rep over the first channel that reaches them:
+// a Slack DM, a text, an email.
+func (s *Service) repMessage(rep, ticket, id, text string, now time.Time) (OutboxItem, bool) {
+	rc := s.reps[rep]
+	it := OutboxItem{ID: id, TicketID: ticket, Body: text, Purpose: PurposeNotify, NextAt: now, CreatedAt: now, UpdatedAt: now}
+	switch {
+	case s.out[channels.Slack] && rc.SlackUser != "":
+		it.Channel, it.To = string(channels.Slack), rc.SlackUser
+	case s.out[channels.SMS] && rc.Phone != "":
+		it.Channel, it.To = string(channels.SMS), rc.Phone
+	case s.out[channels.Email] && rc.Email != "":
+		it.Channel, it.To, it.Subject = string(channels.Email), rc.Email, text
+	default:
+		return OutboxItem{}, false
 	}
-	out := m.Event == channels.EventOptOut
-	value := ""
-	if out {
-		value = "1"
-	}
-	if err := s.store.SetFlag(ctx, optOutFlag(m.From.Phone), value); err != nil {
-		return channels.TicketRef{}, err
-	}
-	s.logger.Info("sms opt-out recorded", "opted_out", out, "provider_id", m.ExternalID)
-	th, err := s.thread(ctx, channels.Message{Kind: m.Kind, From: m.From})
-	id := th.id
-	if err != nil || id == "" {
-		return channels.TicketRef{OptedOut: out}, err
-	}
-	err = s.appendOnce(ctx, id, key, Event{Type: EventOptOut, Actor: m.From.Phone, Channel: string(m.Kind), Body: m.Text,
-		ProviderID: m.ExternalID, Meta: map[string]string{"opted_out": fmt.Sprint(out)}})
-	ref, rerr := s.ref(ctx, id)
-	return ref, errors.Join(err, rerr)
+	return it, true
 }
 
-// acceptStatus records a delivery status of one of our outbound messages
-// on its ticket. Statuses for messages we do not know are ignored.
-func (s *Service) acceptStatus(ctx context.Context, m channels.Message, key string) (channels.TicketRef, error) {
-	sid := m.Meta["message_sid"]
-	var itemID, ticketID string
-	if id := m.Meta[channels.MetaOutbox]; id != "" {
-		// The channel knows the message (a bounce quoting our Message-ID).
-		it, err := s.store.OutboxItem(ctx, id)
-		if errors.Is(err, ErrNotFound) {
-			return channels.TicketRef{}, nil
-		}
-		if err != nil {
-			return channels.TicketRef{}, err
-		}
-		itemID, ticketID, sid = it.ID, it.TicketID, m.ExternalID
-	} else {
-		v, err := s.store.Flag(ctx, refFlag(sid))
-		if err != nil || v == "" {
-			return channels.TicketRef{}, err
-		}
-		itemID, ticketID, _ = strings.Cut(v, " ")
-	}
-	status := m.Meta["status"]
-	ev := Event{Type: EventDelivery, Actor: "system", Channel: string(m.Kind), ProviderID: sid, Body: m.Text,
-		Meta: map[string]string{"status": status, "outbox": itemID}}
-	if code := m.Meta["error_code"]; code != "" {
-		ev.Meta["error_code"] = code
-	}
-	err := s.appendOnce(ctx, ticketID, key, ev)
-	if status == "failed" || status == "undelivered" {
-		s.logger.Warn("outbound message not delivered", "ticket", ticketID, "outbox", itemID, "status", status, "error_code", m.Meta["error_code"])
-		if s.m != nil {
-			s.m.delivery(string(m.Kind), status)
-		}
-		// The provider took it but could not deliver it: dead-letter it,
-		// so managers see it with the other messages that finally failed.
-		reason := "provider reported " + status
-		if code := m.Meta["error_code"]; code != "" {
-			reason += " (error " + code + ")"
-		}
-		ferr := s.store.FinishOutbox(ctx, itemID, 0, OutboxResult{State: OutboxDead, Error: reason, At: s.now().UTC()})
-		if ferr != nil && !errors.Is(ferr, ErrConflict) {
-			err = errors.Join(err, ferr)
-		}
-	}
-	if err != nil {
-		return channels.TicketRef{}, err
-	}
-	return s.ref(ctx, ticketID)
-}
-
-// appendOnce appends ev to ticket id unless key was recorded before.
-func (s *Service) appendOnce(ctx context.Context, id, key string, ev Event) error {
-	unlock := s.lockTicket(id)
-	defer unlock()
-	for attempt := 0; attempt < 20; attempt++ {
-		t, err := s.store.Ticket(ctx, id)
-		if err != nil {
-			return err
-		}
-		now := s.now().UTC()
-		ev.At = now
-		next := t
-		next.UpdatedAt = now
-		bumpVersion(t, &next)
-		_, err = s.store.UpdateTicket(ctx, UpdateRequest{Ticket: next, Events: []Event{ev}, OpID: "once:" + key, DedupKey: key})
-		switch {
-		case err == nil, errors.Is(err, ErrDuplicate):
-			return nil
-		case errors.Is(err, ErrConflict):
+// managerAlerts is one alert per manager, over the channel that reaches
+// them best; ids derive from key, so a repeated sweep queues nothing new.
+func (s *Service) managerAlerts(ticket, key, text string, now time.Time) []OutboxItem {
+	var items []OutboxItem
+	for _, r := range s.router.Reps() {
+		if r.Role != routing.RoleManager {
 			continue
-		default:
-			return err
+		}
+		if it, ok := s.repMessage(r.ID, ticket, "alert:"+key+":"+r.ID, text, now); ok {
+			it.Purpose = PurposeAlert
+			items = append(items, it)
 		}
 	}
-	return fmt.Errorf("append to %s: %w", id, ErrConflict)
+	if s.alertChannel != "" && s.out[channels.Slack] {
+		items = append(items, OutboxItem{ID: "alert:" + key + ":channel", TicketID: ticket, Channel: string(channels.Slack),
+			To: s.alertChannel, Body: text, Purpose: PurposeAlert, NextAt: now, CreatedAt: now, UpdatedAt: now})
+	}
+	if len(items) == 0 {
+		s.logger.Warn("manager alert has no channel to go out on", "ticket", ticket, "alert", text)
+	}
+	return items
 }

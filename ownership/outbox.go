@@ -12,15 +12,30 @@ const (
 	OutboxDead    = "dead"
 )
 
+// Purpose is why an outbox item is sent. It decides how the item goes
+// out and what its delivery records: a customer-facing message lands on
+// the ticket's timeline when sent; a notice to a rep or manager does not.
+// The values are stored: never rename one.
+type Purpose string
+
+// The ledger's own purposes. The Slack board's (PurposeTriage,
+// PurposeTriageUpdate, PurposeMirror, PurposeReact) are in slack.go.
+const (
+	PurposeAutoAck Purpose = "auto_ack" // the customer's acknowledgement of a new ticket (notify.go)
+	PurposeReply   Purpose = "reply"    // a rep's reply to the customer (reply.go)
+	PurposeNotify  Purpose = "notify"   // a notice to a rep: new work, an escalation, a handover (notify.go)
+	PurposeAlert   Purpose = "alert"    // a manager alert: escalations, stuck tickets, breached SLAs (notify.go)
+)
+
 // OutboxItem is one outbound message, stored before any attempt to send it.
 type OutboxItem struct {
-	ID       string `json:"id"` // chosen by the caller, stable: enqueueing the same ID again is a no-op
-	TicketID string `json:"ticket"`
-	Channel  string `json:"channel"` // sms, email, slack
-	To       string `json:"to"`
-	Subject  string `json:"subject,omitempty"`
-	Body     string `json:"body"`
-	Purpose  string `json:"purpose"` // auto_ack, reply, notify
+	ID       string  `json:"id"` // chosen by the caller, stable: enqueueing the same ID again is a no-op
+	TicketID string  `json:"ticket"`
+	Channel  string  `json:"channel"` // sms, email, slack
+	To       string  `json:"to"`
+	Subject  string  `json:"subject,omitempty"`
+	Body     string  `json:"body"`
+	Purpose  Purpose `json:"purpose"`
 	// Headers are channel specifics fixed when the item is queued (email
 	// threading: In-Reply-To, References); immutable like Body.
 	Headers     map[string]string `json:"headers,omitempty"`

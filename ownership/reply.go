@@ -42,7 +42,7 @@ func (s *Service) Reply(ctx context.Context, a Actor, id, body, key string) (Tic
 		if kind == channels.SMS && len(body) > 1600 {
 			return nil, nil, fmt.Errorf("%w: reply is %d bytes; SMS replies are limited to 1600", ErrInvalid, len(body))
 		}
-		item := OutboxItem{ID: itemID, TicketID: t.ID, Channel: string(kind), To: to, Body: body, Purpose: "reply",
+		item := OutboxItem{ID: itemID, TicketID: t.ID, Channel: string(kind), To: to, Body: body, Purpose: PurposeReply,
 			NextAt: now, CreatedAt: now, UpdatedAt: now}
 		switch kind {
 		case channels.Email:
@@ -101,11 +101,11 @@ func (s *Service) replyRoute(ctx context.Context, t Ticket) (channels.Kind, stri
 		if !s.out[channels.SMS] {
 			return "", "", fmt.Errorf("%w: texting needs channels.twilio, which is not configured", ErrState)
 		}
-		v, err := s.store.Flag(ctx, optOutFlag(t.Contact.Phone))
+		out, err := s.optedOut(ctx, t.Contact.Phone)
 		if err != nil {
 			return "", "", err
 		}
-		if v != "" {
+		if out {
 			return "", "", fmt.Errorf("%w: the customer of %s opted out of texts (STOP); they must text START first", ErrState, t.ID)
 		}
 		return channels.SMS, t.Contact.Phone, nil

@@ -3,6 +3,7 @@ package ownership
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/intakehq/intake/routing"
@@ -158,4 +159,45 @@ func (s *Service) reroute(ctx context.Context, t Ticket, now time.Time, exclude 
 	labels := routing.Labels{"channel": t.Channel, "org": t.Org, "plan": org.Plan,
 		"contact": identities(t.Contact), "priority": string(t.Priority), "text": t.Subject}
 	return s.router.Decide(labels, state, now), nil
+}
+
+// handOver moves rep's active tickets to others by the routing rules,
+// because rep is away or off. Each move is one compare-and-set owner
+// change, so no ticket is ever without an owner.
+func (s *Service) handOver(ctx context.Context, rep string, av routing.Availability) (int, error) {
+	p, err := s.store.List(ctx, Filter{Owner: rep, Statuses: []Status{StatusOpen, StatusPending}, Limit: 1000})
+	if err != nil {
+		return 0, err
+	}
+	moved := 0
+	for _, o := range p.Tickets {
+		_, err := s.changeWithOutbox(ctx, "handover", o.ID, writeOpts{}, func(t *Ticket, now time.Time) ([]Event, []OutboxItem, error) {
+			if t.Owner != rep || !t.Status.Active() {
+				return nil, nil, errNoChange
+			}
+			d, err := s.reroute(ctx, *t, now, map[string]bool{rep: true})
+			if err != nil {
+				return nil, nil, err
+			}
+			if d.Owner == "" || d.Owner == rep {
+				return nil, nil, errNoChange // no one else can take it: it stays, and escalation watches it
+			}
+			evs := s.withdrawOffer(t, "system", now, rep+" is "+string(av))
+			evs = append(evs, Event{Type: EventAssigned, At: now, Actor: "router", From: rep, To: d.Owner,
+				Reason: rep + " is " + string(av) + "; " + d.Reason, Meta: map[string]string{"step": d.Step}})
+			setOwner(t, d.Owner, now)
+			t.Team = d.Team
+			var items []OutboxItem
+			if it, ok := s.repMessage(d.Owner, t.ID, "notify:handover:"+t.ID+":"+strconv.FormatInt(t.Version, 10),
+				fmt.Sprintf("%s is yours now (%s is %s): %s", t.ID, rep, av, t.Subject), now); ok {
+				items = append(items, it)
+			}
+			moved++
+			return evs, items, nil
+		})
+		if err != nil {
+			return moved, fmt.Errorf("hand over %s: %w", o.ID, err)
+		}
+	}
+	return moved, nil
 }

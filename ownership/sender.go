@@ -114,7 +114,7 @@ func (w *Sender) send(parent context.Context, it OutboxItem) error {
 	if !ok {
 		return w.dead(ctx, it, "channel "+it.Channel+" is not configured")
 	}
-	if kind == channels.SMS && it.Purpose != "notify" {
+	if kind == channels.SMS && it.Purpose != PurposeNotify {
 		v, err := w.svc.store.Flag(ctx, optOutFlag(it.To))
 		if err != nil {
 			return err
@@ -151,8 +151,8 @@ func (w *Sender) send(parent context.Context, it OutboxItem) error {
 // customer (a rep's reply, the auto-acknowledgement) is sent as written.
 func outbound(it OutboxItem) channels.Outbound {
 	o := channels.Outbound{ID: it.ID, TicketID: it.TicketID, Kind: channels.Kind(it.Channel), To: it.To,
-		Subject: it.Subject, Body: it.Body, Purpose: it.Purpose, Attempt: it.Attempts, Headers: it.Headers}
-	if it.Purpose != "reply" && it.Purpose != "auto_ack" {
+		Subject: it.Subject, Body: it.Body, Purpose: string(it.Purpose), Attempt: it.Attempts, Headers: it.Headers}
+	if it.Purpose != PurposeReply && it.Purpose != PurposeAutoAck {
 		o.Subject, o.Body = display.Neutralize(o.Subject), display.Neutralize(o.Body)
 	}
 	return o
@@ -180,16 +180,16 @@ func (w *Sender) sent(ctx context.Context, it OutboxItem, ref string, now time.T
 	}
 	w.observe(it, "sent")
 	switch it.Purpose {
-	case "notify":
+	case PurposeNotify:
 		return nil
-	case "reply":
+	case PurposeReply:
 		// The reply is on the timeline since it was queued; record that it left.
 		ev := Event{Type: EventDelivery, Actor: "system", Channel: it.Channel, ProviderID: ref,
 			Meta: map[string]string{"status": "sent", "outbox": it.ID, "to": it.To}}
 		return w.svc.appendOnce(ctx, it.TicketID, "out:"+it.ID, ev)
 	}
 	ev := Event{Type: EventMessageOut, Actor: "system", Channel: it.Channel, Body: it.Body, ProviderID: ref,
-		Meta: map[string]string{"outbox": it.ID, "purpose": it.Purpose, "to": it.To}}
+		Meta: map[string]string{"outbox": it.ID, "purpose": string(it.Purpose), "to": it.To}}
 	return w.svc.appendOnce(ctx, it.TicketID, "out:"+it.ID, ev)
 }
 
@@ -212,7 +212,7 @@ func (w *Sender) dead(ctx context.Context, it OutboxItem, reason string) error {
 		return err
 	}
 	ev := Event{Type: EventDelivery, Actor: "system", Channel: it.Channel, Body: reason,
-		Meta: map[string]string{"status": "dead", "outbox": it.ID, "purpose": it.Purpose, "to": it.To}}
+		Meta: map[string]string{"status": "dead", "outbox": it.ID, "purpose": string(it.Purpose), "to": it.To}}
 	return w.svc.appendOnce(ctx, it.TicketID, "dead:"+it.ID, ev)
 }
 

@@ -15,31 +15,6 @@ import (
 	"github.com/intakehq/intake/routing"
 )
 
-// Errors the Service returns besides the Store's. The API maps them to
-// status codes; their text is meant for the person who made the request.
-var (
-	// ErrForbidden: the actor may not make this change.
-	ErrForbidden = errors.New("forbidden")
-	// ErrInvalid: the request itself is wrong (unknown rep, bad status...).
-	ErrInvalid = channels.ErrRejected
-	// ErrState: the change does not fit the ticket's state (closed, no offer...).
-	ErrState = errors.New("not possible in the ticket's state")
-)
-
-// ConflictError is returned when a change carried a version that is no
-// longer current. It wraps ErrConflict and carries the current ticket so the
-// caller can show it (the API answers 409 with it).
-type ConflictError struct {
-	Current Ticket
-}
-
-func (e *ConflictError) Error() string {
-	return fmt.Sprintf("%s changed: it is at version %d", e.Current.ID, e.Current.Version)
-}
-
-// Unwrap makes errors.Is(err, ErrConflict) true.
-func (e *ConflictError) Unwrap() error { return ErrConflict }
-
 // Actor is who makes a change: a rep (or an API token acting as one) with a
 // role.
 type Actor struct {

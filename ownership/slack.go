@@ -153,7 +153,7 @@ type ticketRefLite struct {
 // reportDeadToSlack tells the ticket's thread that a message to the
 // customer finally failed.
 func (s *Service) reportDeadToSlack(ctx context.Context, it OutboxItem, reason string) error {
-	if !s.slackOn() || it.Channel == string(channels.Slack) || it.TicketID == "" || it.Purpose == "notify" {
+	if !s.slackOn() || it.Channel == string(channels.Slack) || it.TicketID == "" || it.Purpose == PurposeNotify {
 		return nil
 	}
 	now := s.now().UTC()

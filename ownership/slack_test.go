@@ -21,9 +21,9 @@ func slackFixture(t *testing.T) *ownershiptest.Fixture {
 	})
 }
 
-func byPurpose(t *testing.T, f *ownershiptest.Fixture) map[string][]ownership.OutboxItem {
+func byPurpose(t *testing.T, f *ownershiptest.Fixture) map[ownership.Purpose][]ownership.OutboxItem {
 	t.Helper()
-	out := map[string][]ownership.OutboxItem{}
+	out := map[ownership.Purpose][]ownership.OutboxItem{}
 	for _, it := range outbox(t, f) {
 		out[it.Purpose] = append(out[it.Purpose], it)
 	}

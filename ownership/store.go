@@ -2,30 +2,7 @@ package ownership
 
 import (
 	"context"
-	"errors"
 	"time"
-)
-
-// Errors a Store returns. Callers test them with errors.Is.
-var (
-	// ErrNotFound: no ticket with that id.
-	ErrNotFound = errors.New("not found")
-	// ErrConflict: the ticket's revision (or, for a client's change, its
-	// version) is not the one the change expected; someone else changed it
-	// first.
-	ErrConflict = errors.New("version conflict")
-	// ErrOwnerFull: the chosen owner already has as many active tickets as
-	// the capacity the write was checked against.
-	ErrOwnerFull = errors.New("owner at capacity")
-	// ErrDuplicate: the dedup key of the change is already recorded; nothing
-	// was written.
-	ErrDuplicate = errors.New("duplicate")
-	// ErrNoOwner: a write would leave a ticket that is not closed without an
-	// owner. Stores refuse it, so the one-owner invariant holds even against
-	// a buggy caller.
-	ErrNoOwner = errors.New("a ticket that is not closed must have an owner")
-	// ErrLeaseHeld: another holder has the lease and it has not expired.
-	ErrLeaseHeld = errors.New("lease held by another holder")
 )
 
 // SchemaVersion is the layout version both stores write and check at open.

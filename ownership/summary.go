@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"time"
 )
 
 // Summary is the manager's at-a-glance view of the ledger.
@@ -84,19 +83,6 @@ func (s *Service) summarize(ctx context.Context, sc *Scope) (Summary, error) {
 	return sum, err
 }
 
-// slaAtRisk reports whether 80% of the time to an unmet SLA target has
-// passed (measured in wall time from creation).
-func slaAtRisk(t Ticket, now time.Time) bool {
-	risky := func(due *time.Time, met *time.Time) bool {
-		if due == nil || met != nil {
-			return false
-		}
-		total := due.Sub(t.CreatedAt)
-		return total > 0 && now.Sub(t.CreatedAt) >= total*8/10
-	}
-	return risky(t.FirstResponseDue, t.FirstResponseAt) || risky(t.ResolutionDue, t.ResolvedAt)
-}
-
 // Audit returns the tickets that are unowned, unacknowledged past their
 // timeout, or past an SLA due time, oldest first.
 func (s *Service) Audit(ctx context.Context) (Audit, error) { return s.audit(ctx, nil) }
@@ -133,31 +119,6 @@ func (s *Service) unowned(t Ticket) bool {
 	}
 	_, ok := s.router.Rep(t.Owner)
 	return !ok
-}
-
-// AckDue returns when the ticket's owner must have acknowledged it, and
-// false when its priority has no ack clock.
-func (s *Service) AckDue(t Ticket) (time.Time, bool) {
-	d, ok := s.policy.AckTimeout[t.Priority]
-	if !ok || d <= 0 {
-		return time.Time{}, false
-	}
-	return t.AssignedAt.Add(d), true
-}
-
-func (s *Service) ackOverdue(t Ticket, now time.Time) bool {
-	if t.AckedAt != nil || !t.Status.Active() {
-		return false
-	}
-	due, ok := s.AckDue(t)
-	return ok && now.After(due)
-}
-
-func slaBreached(t Ticket, now time.Time) bool {
-	if t.FirstResponseDue != nil && t.FirstResponseAt == nil && now.After(*t.FirstResponseDue) {
-		return true
-	}
-	return t.ResolutionDue != nil && t.ResolvedAt == nil && now.After(*t.ResolutionDue)
 }
 
 // eachNotClosed calls fn for every ticket that is not closed.

@@ -1,11 +1,3 @@
-// Package ownership is the ticket ledger: tickets, their one owner, and the
-// append-only timeline of what happened to them.
-//
-// The Service applies the rules (who may assign, transfer, accept, ack,
-// change status) and asks the router for owners; a Store keeps the state and
-// makes each change one atomic, version-checked write. Two Store
-// implementations live below this package (sqlitestore, redisstore) and both
-// pass the conformance suite in storetest.
 package ownership
 
 import (

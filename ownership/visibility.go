@@ -184,9 +184,8 @@ func (s *Service) changeAs(ctx context.Context, a Actor, action, id string, expe
 }
 
 // changeWithOutboxAs is changeAs for changeWithOutbox.
-func (s *Service) changeWithOutboxAs(ctx context.Context, a Actor, action, id string, expect *int64,
-	fn func(*Ticket, time.Time) ([]Event, []OutboxItem, error)) (Ticket, error) {
-	return s.seenBy(a, id)(s.changeWithOutbox(ctx, action, id, expect, func(t *Ticket, now time.Time) ([]Event, []OutboxItem, error) {
+func (s *Service) changeWithOutboxAs(ctx context.Context, a Actor, action, id string, expect *int64, fn outboxMutation) (Ticket, error) {
+	return s.seenBy(a, id)(s.changeWithOutbox(ctx, action, id, writeOpts{expect: expect}, func(t *Ticket, now time.Time) ([]Event, []OutboxItem, error) {
 		if err := s.inScope(a, id, *t); err != nil {
 			return nil, nil, err
 		}

@@ -174,10 +174,7 @@ func sayOn(id string, err error) string {
 
 // isRefusal reports ledger errors that are the rep's to hear, not Slack's
 // to retry.
-func isRefusal(err error) bool {
-	return errors.Is(err, ownership.ErrConflict) || errors.Is(err, ownership.ErrForbidden) || errors.Is(err, ownership.ErrInvalid) ||
-		errors.Is(err, ownership.ErrState) || errors.Is(err, ownership.ErrNotFound) || errors.Is(err, ownership.ErrOwnerFull)
-}
+func isRefusal(err error) bool { return ownership.IsRefusal(err) }
 
 func (a *App) ephemeral(ctx context.Context, channel, user, text string) {
 	if channel == "" {

@@ -31,10 +31,16 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 	writeJSON(w, status, errorBody{Error: msg})
 }
 
-// writeServiceError maps an error from the Service to a status code. Errors
-// meant for the requester are shown; anything else is logged and answered
-// with a generic message, so no internal detail leaks.
+// writeServiceError maps an error from the Service to a status code. A
+// refusal (ownership.IsRefusal) is the requester's to read and gets a 4xx
+// with its words; anything else is logged and answered with a generic 503,
+// so no internal detail leaks.
 func (h *handler) writeServiceError(w http.ResponseWriter, r *http.Request, err error) {
+	if !ownership.IsRefusal(err) {
+		h.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeError(w, http.StatusServiceUnavailable, "the ticket store is not available; try again")
+		return
+	}
 	var ce *ownership.ConflictError
 	switch {
 	case errors.As(err, &ce):
@@ -46,11 +52,10 @@ func (h *handler) writeServiceError(w http.ResponseWriter, r *http.Request, err 
 		writeError(w, http.StatusForbidden, err.Error())
 	case errors.Is(err, ownership.ErrInvalid):
 		writeError(w, http.StatusBadRequest, err.Error())
-	case errors.Is(err, ownership.ErrState), errors.Is(err, ownership.ErrConflict):
+	case errors.Is(err, ownership.ErrOwnerFull):
+		writeError(w, http.StatusConflict, err.Error()+": that rep already holds as many active tickets as their capacity allows; choose someone else")
+	default: // ErrState, ErrConflict
 		writeError(w, http.StatusConflict, err.Error())
-	default:
-		h.logger.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		writeError(w, http.StatusServiceUnavailable, "the ticket store is not available; try again")
 	}
 }
 

@@ -114,6 +114,10 @@ func formVersion(r *http.Request) (*int64, error) {
 // request. Errors meant for them are shown (without the sentinel's
 // prefix); anything else is logged and reported without internal detail.
 func (d *dashboard) plain(r *http.Request, s *session, err error) string {
+	if !ownership.IsRefusal(err) {
+		d.logger.Error("dashboard: action failed", "path", r.URL.Path, "actor", s.actor.ID, "err", err)
+		return "The ticket store did not answer, so the change may not have been saved. Check the page and try again."
+	}
 	var ce *ownership.ConflictError
 	switch {
 	case errors.As(err, &ce):
@@ -128,9 +132,10 @@ func (d *dashboard) plain(r *http.Request, s *session, err error) string {
 		return capital(strip(err, ownership.ErrState))
 	case errors.Is(err, ownership.ErrNotFound):
 		return "Not found: " + strings.TrimSuffix(err.Error(), ": "+ownership.ErrNotFound.Error()) + "."
+	case errors.Is(err, ownership.ErrOwnerFull):
+		return capital(err.Error()) + ": that rep already holds as many active tickets as their capacity allows. Choose someone else."
 	}
-	d.logger.Error("dashboard: action failed", "path", r.URL.Path, "actor", s.actor.ID, "err", err)
-	return "The ticket store did not answer, so the change may not have been saved. Check the page and try again."
+	return capital(err.Error())
 }
 
 func strip(err, sentinel error) string {

@@ -32,7 +32,7 @@ type obFixed struct {
 	To        string            `json:"to"`
 	Subject   string            `json:"subject,omitempty"`
 	Body      string            `json:"body"`
-	Purpose   string            `json:"purpose"`
+	Purpose   ownership.Purpose `json:"purpose"`
 	Headers   map[string]string `json:"headers,omitempty"`
 	CreatedAt time.Time         `json:"created_at"`
 }

@@ -31,7 +31,7 @@ func obItem(id string, nextAt time.Time) ownership.OutboxItem {
 		To:        "+15557770101",
 		Subject:   "Re: Printer on fire",
 		Body:      "We are on it. — Dana",
-		Purpose:   "reply",
+		Purpose:   ownership.PurposeReply,
 		Headers:   map[string]string{"In-Reply-To": "<k1@acme.test>"},
 		NextAt:    nextAt,
 		CreatedAt: t0.Add(7 * time.Nanosecond),
@@ -84,10 +84,10 @@ func testOutboxEnqueueWithCreate(t *testing.T, s ownership.Store) {
 	ctx := context.Background()
 	ack := obItem("ack:sms:SM1", obNow)
 	ack.TicketID = "" // the store names the new ticket
-	ack.Purpose = "auto_ack"
+	ack.Purpose = ownership.PurposeAutoAck
 	other := obItem("notify:dana:1", obNow.Add(time.Second))
 	other.TicketID = "T-77"
-	other.Channel, other.To, other.Purpose = "slack", "U123", "notify"
+	other.Channel, other.To, other.Purpose = "slack", "U123", ownership.PurposeNotify
 	tk := mustCreate(t, s, ownership.CreateRequest{Ticket: newTicket("dana"), Events: created("dana"), DedupKey: "sms:SM1",
 		Outbox: []ownership.OutboxItem{ack, other}})
 
@@ -524,7 +524,7 @@ func testOutboxDeadAfterSent(t *testing.T, s ownership.Store) {
 	ctx := context.Background()
 	now := t0
 	require.NoError(t, s.Enqueue(ctx, ownership.OutboxItem{ID: "late", TicketID: "T-1", Channel: "sms", To: "+15557770101", Body: "hi",
-		Purpose: "reply", NextAt: now, CreatedAt: now, UpdatedAt: now}))
+		Purpose: ownership.PurposeReply, NextAt: now, CreatedAt: now, UpdatedAt: now}))
 	err := s.FinishOutbox(ctx, "late", 0, ownership.OutboxResult{State: ownership.OutboxDead, Error: "undelivered", At: now})
 	require.ErrorIs(t, err, ownership.ErrConflict, "a pending item is not declared dead afterwards")
 	items, err := s.ClaimOutbox(ctx, now, time.Minute, 1)
