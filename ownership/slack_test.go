@@ -91,7 +91,13 @@ func TestKeyedNotesAndQueuedCallsAreOnce(t *testing.T) {
 	require.Equal(t, "C1", reacts[0].To)
 	require.Equal(t, "memo", reacts[0].Headers["name"])
 
-	_, err := f.Service.Note(ctx, ownershiptest.Dana, ref.ID, "   ", "slack:C1:1.4", nil)
+	// Whoever writes in the ticket's thread is noted, rep or not; a
+	// rep's note without a key is checked against their scope as before.
+	_, err := f.Service.Note(ctx, ownership.Actor{ID: "slack:U0GUEST"}, ref.ID, "a guest's word", "slack:C1:1.5", nil)
+	require.NoError(t, err)
+	_, err = f.Service.Note(ctx, ownership.Actor{ID: "slack:U0GUEST"}, ref.ID, "a guest's word", "", nil)
+	require.Error(t, err)
+	_, err = f.Service.Note(ctx, ownershiptest.Dana, ref.ID, "   ", "slack:C1:1.4", nil)
 	require.ErrorIs(t, err, ownership.ErrInvalid)
 	require.ErrorIs(t, f.Service.Queue(ctx, ref.ID, "", react), ownership.ErrInvalid)
 	require.NoError(t, f.Service.Queue(ctx, ref.ID, "k", channels.Outbound{Kind: channels.Email, Purpose: ownership.PurposeMirror}))
