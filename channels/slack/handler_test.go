@@ -61,8 +61,29 @@ func TestRequestsAreVerifiedFirst(t *testing.T) {
 		})
 	}
 
+	// Every path is verified, not only events.
+	for _, path := range []string{"/slack/interactions", "/slack/commands"} {
+		form := []byte(slacktest.SlashCommand(uDana, triage, "ack T-1", "t").Encode())
+		ts, sig := slacktest.Sign("not-the-secret", r.now, form)
+		req, err := http.NewRequest(http.MethodPost, r.url+path, bytes.NewReader(form))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set(slacktest.TimestampHeader, ts)
+		req.Header.Set(slacktest.SignatureHeader, sig)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, path)
+	}
+	require.Empty(t, r.desk.writes())
+
+	code, _ := r.post(t, "/slack/events", "application/json", []byte("{not json"), r.now)
+	require.Equal(t, http.StatusBadRequest, code)
+	code, _ = r.post(t, "/slack/interactions", "application/x-www-form-urlencoded", []byte("payload=%7Bnot+json"), r.now)
+	require.Equal(t, http.StatusBadRequest, code)
+
 	big := bytes.Repeat([]byte("x"), 300<<10)
-	code, _ := r.post(t, "/slack/events", "application/json", big, r.now)
+	code, _ = r.post(t, "/slack/events", "application/json", big, r.now)
 	require.Equal(t, http.StatusRequestEntityTooLarge, code)
 
 	code, got := r.post(t, "/slack/events", "application/json", []byte(`{"type":"url_verification","challenge":"c-123"}`), r.now)
