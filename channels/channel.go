@@ -1,7 +1,7 @@
 // Package channels holds what every channel adapter shares: the normalized
 // inbound Message, the Sink adapters deliver to, the Outbound message the
 // outbox sends through a Replier, and error classes. Adapters import this
-// package and never the ledger: ownership.Service satisfies Sink.
+// package and never the ledger's behaviour: the ledger satisfies Sink.
 package channels
 
 import (

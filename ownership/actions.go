@@ -222,9 +222,14 @@ func (s *Service) SetStatus(ctx context.Context, a Actor, id string, st Status, 
 	})
 }
 
-// Note adds an internal note; it never reaches the customer.
-func (s *Service) Note(ctx context.Context, a Actor, id, body string) (Ticket, error) {
+// Note adds an internal note; it never reaches the customer. With a key
+// it is a note taken from a channel message, recorded once per key with
+// meta (see noteOnce); the API and dashboard pass none.
+func (s *Service) Note(ctx context.Context, a Actor, id, body, key string, meta map[string]string) (Ticket, error) {
 	body = strings.TrimSpace(body)
+	if key != "" {
+		return s.noteOnce(ctx, a, id, body, key, meta)
+	}
 	if body == "" {
 		return Ticket{}, fmt.Errorf("%w: a note needs a body", ErrInvalid)
 	}

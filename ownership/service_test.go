@@ -251,9 +251,9 @@ func TestTakeAckStatusNoteTime(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, acked.Version, again.Version, "a second ack changes nothing")
 
-	_, err = f.svc.Note(ctx, kim, tk.ID, "   ")
+	_, err = f.svc.Note(ctx, kim, tk.ID, "   ", "", nil)
 	require.ErrorIs(t, err, ownership.ErrInvalid)
-	_, err = f.svc.Note(ctx, kim, tk.ID, "checked the toner")
+	_, err = f.svc.Note(ctx, kim, tk.ID, "checked the toner", "", nil)
 	require.NoError(t, err)
 	_, err = f.svc.LogTime(ctx, lee, tk.ID, 0, "")
 	require.ErrorIs(t, err, ownership.ErrInvalid)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/intakehq/intake/channels"
@@ -56,81 +57,45 @@ func cardChanged(a, b Ticket) bool {
 		(a.AckedAt == nil) != (b.AckedAt == nil) || offer(a) != offer(b) || a.Review != b.Review
 }
 
-// SlackPost is where a ticket's triage post is: channel and message ts.
-type SlackPost struct {
-	Channel string
-	TS      string
-}
-
-func slackPostFlag(ticket string) string { return "slack:post:" + ticket }
-func slackThreadFlag(channel, ts string) string {
-	return "slack:thread:" + channel + ":" + ts
-}
-
-// SetSlackPost records ticket id's triage post, both ways, so thread
-// messages find their ticket.
-func (s *Service) SetSlackPost(ctx context.Context, id string, p SlackPost) error {
-	if err := s.store.SetFlag(ctx, slackThreadFlag(p.Channel, p.TS), id); err != nil {
-		return fmt.Errorf("record slack thread of %s: %w", id, err)
+// Queue puts o on the outbox for ticket, once per key: a call the
+// adapter makes on its own channel when a rep acts there (a reaction on a
+// thread message, a line in the ticket's thread). The item is o's channel,
+// purpose and key ("slack:react:<key>"), so a redelivered event queues
+// nothing new. Nothing is queued for a channel that cannot send.
+func (s *Service) Queue(ctx context.Context, ticket, key string, o channels.Outbound) error {
+	if o.Kind == "" || o.Purpose == "" || key == "" {
+		return fmt.Errorf("%w: an outbox item needs a channel, a purpose and a key", ErrInvalid)
 	}
-	if err := s.store.SetFlag(ctx, slackPostFlag(id), p.Channel+" "+p.TS); err != nil {
-		return fmt.Errorf("record slack post of %s: %w", id, err)
-	}
-	return nil
-}
-
-// SlackPostOf returns ticket id's triage post; ErrNotFound when it has not
-// been posted (yet).
-func (s *Service) SlackPostOf(ctx context.Context, id string) (SlackPost, error) {
-	v, err := s.store.Flag(ctx, slackPostFlag(id))
-	if err != nil {
-		return SlackPost{}, err
-	}
-	var p SlackPost
-	if _, err := fmt.Sscan(v, &p.Channel, &p.TS); err != nil || v == "" {
-		return SlackPost{}, ErrNotFound
-	}
-	return p, nil
-}
-
-// TicketOfSlackThread returns the ticket whose triage post is the thread
-// root (channel, ts); ErrNotFound when none.
-func (s *Service) TicketOfSlackThread(ctx context.Context, channel, ts string) (string, error) {
-	v, err := s.store.Flag(ctx, slackThreadFlag(channel, ts))
-	if err != nil {
-		return "", err
-	}
-	if v == "" {
-		return "", ErrNotFound
-	}
-	return v, nil
-}
-
-// NoteOnce records a rep's internal note from a channel (a Slack thread
-// message), once per key: a redelivered event adds nothing.
-func (s *Service) NoteOnce(ctx context.Context, a Actor, id, body, key string, meta map[string]string) error {
-	if body == "" {
-		return fmt.Errorf("%w: a note needs text", ErrInvalid)
-	}
-	if len(body) > MaxBody {
-		return fmt.Errorf("%w: note is %d bytes, the limit is %d", ErrInvalid, len(body), MaxBody)
-	}
-	if _, err := s.store.Ticket(ctx, id); err != nil {
-		return err
-	}
-	return s.appendOnce(ctx, id, key, Event{Type: EventNote, Actor: a.ID, Body: body, Channel: string(channels.Slack), Meta: meta})
-}
-
-// React queues a reaction on a Slack message (the bot marking a thread
-// message as sent to the customer or kept internal), once per key.
-func (s *Service) React(ctx context.Context, ticket, channel, ts, name, key string) error {
-	if !s.slackOn() {
+	if !s.out[o.Kind] {
 		return nil
 	}
 	now := s.now().UTC()
-	return s.store.Enqueue(ctx, OutboxItem{ID: "slack:react:" + key, TicketID: ticket, Channel: string(channels.Slack),
-		To: channel, Purpose: PurposeReact, Headers: map[string]string{"ts": ts, "name": name},
+	return s.store.Enqueue(ctx, OutboxItem{ID: string(o.Kind) + ":" + o.Purpose + ":" + key, TicketID: ticket,
+		Channel: string(o.Kind), To: o.To, Subject: o.Subject, Body: o.Body, Purpose: o.Purpose, Headers: o.Headers,
 		NextAt: now, CreatedAt: now, UpdatedAt: now})
+}
+
+// noteOnce is Note with a key: a note taken from a channel message (a
+// Slack thread reply), recorded once per key, so a redelivered event adds
+// nothing. The key names the message as "<channel>:<id>", like every
+// dedup key, and the note carries that channel. Whoever writes in the
+// ticket's own thread is noted, rep or not: the adapter found the ticket
+// from the thread, so the scope check of a rep's action does not apply.
+func (s *Service) noteOnce(ctx context.Context, a Actor, id, body, key string, meta map[string]string) (Ticket, error) {
+	if body == "" {
+		return Ticket{}, fmt.Errorf("%w: a note needs a body", ErrInvalid)
+	}
+	if len(body) > MaxBody {
+		return Ticket{}, fmt.Errorf("%w: note is %d bytes, the limit is %d", ErrInvalid, len(body), MaxBody)
+	}
+	if _, err := s.store.Ticket(ctx, id); err != nil {
+		return Ticket{}, err
+	}
+	via, _, _ := strings.Cut(key, ":")
+	if err := s.appendOnce(ctx, id, key, Event{Type: EventNote, Actor: a.ID, Body: body, Channel: via, Meta: meta}); err != nil {
+		return Ticket{}, err
+	}
+	return s.store.Ticket(ctx, id)
 }
 
 // mirrorIngest queues a customer message that joined a ticket for the
@@ -163,12 +128,4 @@ func (s *Service) reportDeadToSlack(ctx context.Context, it OutboxItem, reason s
 		return err
 	}
 	return nil
-}
-
-// Mirror puts body in ticket id's Slack thread, once per key.
-func (s *Service) Mirror(ctx context.Context, id, key, body string) error {
-	if !s.slackOn() {
-		return nil
-	}
-	return s.store.Enqueue(ctx, slackMirror(id, key, body, s.now().UTC()))
 }

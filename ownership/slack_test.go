@@ -44,7 +44,7 @@ func TestSlackPostsFollowTheTicket(t *testing.T) {
 	require.Equal(t, "slack", items["notify"][0].Channel, "techs are told in Slack")
 	require.Equal(t, "U"+strings.ToUpper(ref.Owner), items["notify"][0].To)
 
-	_, err := f.Service.Note(ctx, ownershiptest.Dana, ref.ID, "internal")
+	_, err := f.Service.Note(ctx, ownershiptest.Dana, ref.ID, "internal", "", nil)
 	require.NoError(t, err)
 	require.Empty(t, byPurpose(t, f)[ownership.PurposeTriageUpdate], "a note does not change the post")
 	_, err = f.Service.Assign(ctx, ownershiptest.Maria, ref.ID, "kim", "", nil)
@@ -62,28 +62,48 @@ func TestSlackPostsFollowTheTicket(t *testing.T) {
 	require.Len(t, byPurpose(t, f)[ownership.PurposeMirror], 1, "a redelivery is not mirrored twice")
 }
 
-func TestSlackPostLookupAndNotes(t *testing.T) {
+// A note keyed to a channel message and the calls queued for it are
+// recorded once however often the event is redelivered; the note carries
+// the channel and meta; nothing is queued for a channel that cannot send.
+func TestKeyedNotesAndQueuedCallsAreOnce(t *testing.T) {
 	f := slackFixture(t)
 	ctx := context.Background()
 	ref := accept(t, f, sms("SM1", "+15557770101", "Help"))
-	_, err := f.Service.SlackPostOf(ctx, ref.ID)
-	require.ErrorIs(t, err, ownership.ErrNotFound)
-	require.NoError(t, f.Service.SetSlackPost(ctx, ref.ID, ownership.SlackPost{Channel: "C1", TS: "1.2"}))
-	p, err := f.Service.SlackPostOf(ctx, ref.ID)
-	require.NoError(t, err)
-	require.Equal(t, ownership.SlackPost{Channel: "C1", TS: "1.2"}, p)
-	id, err := f.Service.TicketOfSlackThread(ctx, "C1", "1.2")
-	require.NoError(t, err)
-	require.Equal(t, ref.ID, id)
-	_, err = f.Service.TicketOfSlackThread(ctx, "C1", "9.9")
-	require.ErrorIs(t, err, ownership.ErrNotFound)
-
+	react := channels.Outbound{Kind: channels.Slack, To: "C1", Purpose: ownership.PurposeReact, Headers: map[string]string{"ts": "1.3", "name": "memo"}}
 	for i := 0; i < 3; i++ {
-		require.NoError(t, f.Service.NoteOnce(ctx, ownershiptest.Dana, ref.ID, "from the thread", "slack:C1:1.3", nil))
-		require.NoError(t, f.Service.React(ctx, ref.ID, "C1", "1.3", "memo", "slack:C1:1.3"))
+		_, err := f.Service.Note(ctx, ownershiptest.Dana, ref.ID, "from the thread", "slack:C1:1.3", map[string]string{"slack_user": "UDANA"})
+		require.NoError(t, err)
+		require.NoError(t, f.Service.Queue(ctx, ref.ID, "slack:C1:1.3", react))
 	}
-	require.Equal(t, 1, count(events(t, f, ref.ID), func(ev ownership.Event) bool { return ev.Body == "from the thread" }))
-	require.Len(t, byPurpose(t, f)[ownership.PurposeReact], 1)
+	notes := 0
+	for _, ev := range events(t, f, ref.ID) {
+		if ev.Body == "from the thread" {
+			notes++
+			require.Equal(t, ownership.EventNote, ev.Type)
+			require.Equal(t, "slack", ev.Channel)
+			require.Equal(t, "UDANA", ev.Meta["slack_user"])
+		}
+	}
+	require.Equal(t, 1, notes)
+	reacts := byPurpose(t, f)[ownership.PurposeReact]
+	require.Len(t, reacts, 1)
+	require.Equal(t, "slack:react:slack:C1:1.3", reacts[0].ID, "the item id is the one React used")
+	require.Equal(t, "C1", reacts[0].To)
+	require.Equal(t, "memo", reacts[0].Headers["name"])
+
+	// Whoever writes in the ticket's thread is noted, rep or not; a
+	// rep's note without a key is checked against their scope as before.
+	_, err := f.Service.Note(ctx, ownership.Actor{ID: "slack:U0GUEST"}, ref.ID, "a guest's word", "slack:C1:1.5", nil)
+	require.NoError(t, err)
+	_, err = f.Service.Note(ctx, ownership.Actor{ID: "slack:U0GUEST"}, ref.ID, "a guest's word", "", nil)
+	require.Error(t, err)
+	_, err = f.Service.Note(ctx, ownershiptest.Dana, ref.ID, "   ", "slack:C1:1.4", nil)
+	require.ErrorIs(t, err, ownership.ErrInvalid)
+	require.ErrorIs(t, f.Service.Queue(ctx, ref.ID, "", react), ownership.ErrInvalid)
+	require.NoError(t, f.Service.Queue(ctx, ref.ID, "k", channels.Outbound{Kind: channels.Email, Purpose: ownership.PurposeMirror}))
+	for _, it := range outbox(t, f) {
+		require.NotEqual(t, string(channels.Email), it.Channel, "email is not configured here")
+	}
 }
 
 func TestSlackCustomerRepliesGoBackToSlack(t *testing.T) {

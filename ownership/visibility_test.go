@@ -118,7 +118,7 @@ func TestTechScopeRefusesWrites(t *testing.T) {
 		"status": func(id string) (ownership.Ticket, error) {
 			return f.svc.SetStatus(ctx, dana, id, ownership.StatusResolved, "", nil)
 		},
-		"note":  func(id string) (ownership.Ticket, error) { return f.svc.Note(ctx, dana, id, "peek") },
+		"note":  func(id string) (ownership.Ticket, error) { return f.svc.Note(ctx, dana, id, "peek", "", nil) },
 		"time":  func(id string) (ownership.Ticket, error) { return f.svc.LogTime(ctx, dana, id, 5, "") },
 		"reply": func(id string) (ownership.Ticket, error) { return f.svc.Reply(ctx, dana, id, "hello", "") },
 	}
@@ -142,7 +142,7 @@ func TestTechScopeRefusesWrites(t *testing.T) {
 		})
 	}
 	// The same actions on her own team's ticket still work.
-	_, err = f.svc.Note(ctx, lee, "T-1", "on it")
+	_, err = f.svc.Note(ctx, lee, "T-1", "on it", "", nil)
 	require.NoError(t, err)
 }
 

@@ -54,7 +54,7 @@ func (a *App) handleInteraction(ctx context.Context, cb slackapi.InteractionCall
 		if text == "" {
 			return viewError("Write something to send."), nil
 		}
-		_, err := a.svc.Reply(ctx, actor, cb.View.PrivateMetadata, text, "slack:view:"+cb.View.ID)
+		_, err := a.desk.Reply(ctx, actor, cb.View.PrivateMetadata, text, "slack:view:"+cb.View.ID)
 		if err != nil {
 			if isRefusal(err) {
 				return viewError(sayOn(cb.View.PrivateMetadata, err)), nil
@@ -74,20 +74,20 @@ func (a *App) button(ctx context.Context, actor ownership.Actor, cb slackapi.Int
 	id, shownOwner, _ := strings.Cut(value, "|")
 	// The rep sees the card, so a ticket outside their scope is named as
 	// such rather than answered as unknown; nothing is done with it.
-	if _, err := a.svc.TicketFor(ctx, actor, id); ownership.IsOutOfScope(err) {
+	if _, err := a.desk.TicketFor(ctx, actor, id); ownership.IsOutOfScope(err) {
 		a.ephemeral(ctx, cb.Channel.ID, cb.User.ID, outOfScope(id))
 		return nil
 	}
 	var err error
 	switch action {
 	case ActionAck:
-		_, err = a.svc.Ack(ctx, actor, id, nil)
+		_, err = a.desk.Ack(ctx, actor, id, nil)
 	case ActionTake:
 		err = a.takeIfStill(ctx, actor, id, shownOwner)
 	case ActionResolve:
-		_, err = a.svc.SetStatus(ctx, actor, id, ownership.StatusResolved, "resolved from Slack", nil)
+		_, err = a.desk.SetStatus(ctx, actor, id, ownership.StatusResolved, "resolved from Slack", nil)
 	case ActionReopen:
-		_, err = a.svc.SetStatus(ctx, actor, id, ownership.StatusOpen, "reopened from Slack", nil)
+		_, err = a.desk.SetStatus(ctx, actor, id, ownership.StatusOpen, "reopened from Slack", nil)
 	case ActionReply:
 		_, err = a.api.OpenViewContext(ctx, cb.TriggerID, replyModal(id))
 		if err != nil {
@@ -110,7 +110,7 @@ func (a *App) button(ctx context.Context, actor ownership.Actor, cb slackapi.Int
 // the version too, so a conflict is re-checked rather than reported.
 func (a *App) takeIfStill(ctx context.Context, actor ownership.Actor, id, shownOwner string) error {
 	for attempt := 0; ; attempt++ {
-		t, err := a.svc.TicketFor(ctx, actor, id)
+		t, err := a.desk.TicketFor(ctx, actor, id)
 		if err != nil {
 			return err
 		}
@@ -118,7 +118,7 @@ func (a *App) takeIfStill(ctx context.Context, actor ownership.Actor, id, shownO
 			return &ownership.ConflictError{Current: t}
 		}
 		v := t.Version
-		_, err = a.svc.Take(ctx, actor, id, &v)
+		_, err = a.desk.Take(ctx, actor, id, &v)
 		if !errors.Is(err, ownership.ErrConflict) || attempt == 5 {
 			return err
 		}
@@ -133,27 +133,30 @@ func (a *App) sendToCustomer(ctx context.Context, actor ownership.Actor, isRep b
 		return nil
 	}
 	msg := cb.Message
-	id, err := a.svc.TicketOfSlackThread(ctx, cb.Channel.ID, msg.ThreadTimestamp)
-	if errors.Is(err, ownership.ErrNotFound) || msg.ThreadTimestamp == "" {
+	id := ""
+	if msg.ThreadTimestamp != "" {
+		var err error
+		if id, err = a.posts.ticketOf(ctx, cb.Channel.ID, msg.ThreadTimestamp); err != nil {
+			return err
+		}
+	}
+	if id == "" {
 		a.ephemeral(ctx, cb.Channel.ID, cb.User.ID, "Send to customer works on messages in a ticket's thread.")
 		return nil
-	}
-	if err != nil {
-		return err
 	}
 	text := unescape(strings.TrimSpace(msg.Text))
 	if rest, ok := cutPrefixFold(text, a.cfg.ReplyPrefix); ok {
 		text = rest
 	}
 	key := "slack:" + cb.Channel.ID + ":" + msg.Timestamp
-	if _, err := a.svc.Reply(ctx, actor, id, text, key); err != nil {
+	if _, err := a.desk.Reply(ctx, actor, id, text, key); err != nil {
 		if isRefusal(err) {
 			a.ephemeral(ctx, cb.Channel.ID, cb.User.ID, sayOn(id, err))
 			return nil
 		}
 		return err
 	}
-	return a.svc.React(ctx, id, cb.Channel.ID, msg.Timestamp, reactionSent, key)
+	return a.react(ctx, id, cb.Channel.ID, msg.Timestamp, reactionSent, key)
 }
 
 // outOfScope is the answer to a rep acting, from a message they can see
@@ -236,7 +239,7 @@ func (a *App) runCommand(ctx context.Context, actor ownership.Actor, cmd Command
 	id := cmd.Ticket
 	switch cmd.Verb {
 	case VerbMine:
-		p, err := a.svc.ListFor(ctx, actor, ownership.Filter{Owner: actor.ID, Statuses: []ownership.Status{ownership.StatusOpen, ownership.StatusPending}, Limit: 50})
+		p, err := a.desk.ListFor(ctx, actor, ownership.Filter{Owner: actor.ID, Statuses: []ownership.Status{ownership.StatusOpen, ownership.StatusPending}, Limit: 50})
 		if err != nil {
 			return "", err
 		}
@@ -254,22 +257,22 @@ func (a *App) runCommand(ctx context.Context, actor ownership.Actor, cmd Command
 		}
 		return b.String(), nil
 	case VerbAck:
-		_, err := a.svc.Ack(ctx, actor, id, nil)
+		_, err := a.desk.Ack(ctx, actor, id, nil)
 		return "Acknowledged " + id + ".", err
 	case VerbTake:
-		t, err := a.svc.Take(ctx, actor, id, nil)
+		t, err := a.desk.Take(ctx, actor, id, nil)
 		return fmt.Sprintf("%s is yours now (it was %s's).", id, firstNonEmpty(t.Owner, "no one's")), err
 	case VerbAccept:
-		_, err := a.svc.AcceptTransfer(ctx, actor, id, nil)
+		_, err := a.desk.AcceptTransfer(ctx, actor, id, nil)
 		return id + " is yours now.", err
 	case VerbResolve:
-		_, err := a.svc.SetStatus(ctx, actor, id, ownership.StatusResolved, "resolved from Slack", nil)
+		_, err := a.desk.SetStatus(ctx, actor, id, ownership.StatusResolved, "resolved from Slack", nil)
 		return id + " resolved.", err
 	case VerbNote:
-		_, err := a.svc.Note(ctx, actor, id, cmd.Text)
+		_, err := a.desk.Note(ctx, actor, id, cmd.Text, "", nil)
 		return "Note added to " + id + ".", err
 	case VerbTime:
-		_, err := a.svc.LogTime(ctx, actor, id, cmd.Minutes, cmd.Text)
+		_, err := a.desk.LogTime(ctx, actor, id, cmd.Minutes, cmd.Text)
 		return fmt.Sprintf("Logged %d minutes on %s.", cmd.Minutes, id), err
 	case VerbAssign:
 		to, ok := a.repBySlackOrName(cmd.User, cmd.Name)
@@ -277,17 +280,17 @@ func (a *App) runCommand(ctx context.Context, actor ownership.Actor, cmd Command
 			return "", fmt.Errorf("%w: that person is not a rep on the roster", ownership.ErrInvalid)
 		}
 		if actor.IsManager() {
-			_, err := a.svc.Assign(ctx, actor, id, to.ID, "assigned from Slack", nil)
+			_, err := a.desk.Assign(ctx, actor, id, to.ID, "assigned from Slack", nil)
 			return fmt.Sprintf("%s assigned to %s.", id, to.Name), err
 		}
-		_, err := a.svc.Transfer(ctx, actor, id, to.ID, "handoff from Slack", nil)
+		_, err := a.desk.Transfer(ctx, actor, id, to.ID, "handoff from Slack", nil)
 		return fmt.Sprintf("Offered %s to %s; it stays yours until they accept (/ticket accept %s).", id, to.Name, id), err
 	case VerbAway, VerbBack:
 		av := routing.Available
 		if cmd.Verb == VerbAway {
 			av = routing.Away
 		}
-		_, err := a.svc.SetAvailability(ctx, actor, actor.ID, av)
+		_, err := a.desk.SetAvailability(ctx, actor, actor.ID, av)
 		if cmd.Verb == VerbAway {
 			return "You are away: new tickets go to others, and your open tickets are handed on.", err
 		}

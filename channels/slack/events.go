@@ -79,12 +79,12 @@ func (a *App) handleMessage(ctx context.Context, ev messageEvent) error {
 		return nil // edits, deletions, joins: not new human text
 	}
 	if ev.ThreadTS != "" && ev.ThreadTS != ev.TS {
-		id, err := a.svc.TicketOfSlackThread(ctx, ev.Channel, ev.ThreadTS)
-		if err == nil {
-			return a.threadMessage(ctx, id, ev)
-		}
-		if !errors.Is(err, ownership.ErrNotFound) {
+		id, err := a.posts.ticketOf(ctx, ev.Channel, ev.ThreadTS)
+		if err != nil {
 			return err
+		}
+		if id != "" {
+			return a.threadMessage(ctx, id, ev)
 		}
 	}
 	if ev.Channel == a.cfg.Channel {
@@ -103,7 +103,7 @@ func (a *App) handleMessage(ctx context.Context, ev messageEvent) error {
 		// In a shared channel, answers go to the customer's thread.
 		m.Meta[channels.MetaSlackThread] = firstNonEmpty(ev.ThreadTS, ev.TS)
 	}
-	_, err := a.svc.Accept(ctx, m)
+	_, err := a.desk.Accept(ctx, m)
 	return err
 }
 
@@ -137,21 +137,22 @@ func (a *App) threadMessage(ctx context.Context, id string, ev messageEvent) err
 	text := unescape(strings.TrimSpace(ev.Text))
 	send, body := a.decide(text, isRep)
 	if send {
-		_, err := a.svc.Reply(ctx, actor, id, body, key)
+		_, err := a.desk.Reply(ctx, actor, id, body, key)
 		switch {
 		case err == nil:
-			return a.svc.React(ctx, id, ev.Channel, ev.TS, reactionSent, key)
+			return a.react(ctx, id, ev.Channel, ev.TS, reactionSent, key)
 		case errors.Is(err, ownership.ErrState), errors.Is(err, ownership.ErrInvalid), errors.Is(err, ownership.ErrForbidden),
 			ownership.IsOutOfScope(err):
 			// Meant for the customer but not sendable: kept, marked, and
 			// the reason put in the thread.
-			if nerr := a.svc.NoteOnce(ctx, actor, id, text, key, map[string]string{"not_sent": sayOn(id, err)}); nerr != nil {
+			if _, nerr := a.desk.Note(ctx, actor, id, text, key, map[string]string{"not_sent": sayOn(id, err)}); nerr != nil {
 				return nerr
 			}
-			if rerr := a.svc.React(ctx, id, ev.Channel, ev.TS, reactionFailed, key); rerr != nil {
+			if rerr := a.react(ctx, id, ev.Channel, ev.TS, reactionFailed, key); rerr != nil {
 				return rerr
 			}
-			return a.svc.Mirror(ctx, id, "notsent:"+key, "Not sent to the customer: "+sayOn(id, err))
+			return a.desk.Queue(ctx, id, "notsent:"+key, channels.Outbound{Kind: channels.Slack, Purpose: ownership.PurposeMirror,
+				Body: "Not sent to the customer: " + sayOn(id, err)})
 		default:
 			return err
 		}
@@ -159,10 +160,17 @@ func (a *App) threadMessage(ctx context.Context, id string, ev messageEvent) err
 	if !isRep {
 		actor = ownership.Actor{ID: "slack:" + ev.User}
 	}
-	if err := a.svc.NoteOnce(ctx, actor, id, body, key, map[string]string{"slack_user": ev.User}); err != nil {
+	if _, err := a.desk.Note(ctx, actor, id, body, key, map[string]string{"slack_user": ev.User}); err != nil {
 		return err
 	}
-	return a.svc.React(ctx, id, ev.Channel, ev.TS, reactionInternal, key)
+	return a.react(ctx, id, ev.Channel, ev.TS, reactionInternal, key)
+}
+
+// react queues the bot's reaction name on message (channel, ts) in
+// ticket's thread, once per key.
+func (a *App) react(ctx context.Context, ticket, channel, ts, name, key string) error {
+	return a.desk.Queue(ctx, ticket, key, channels.Outbound{Kind: channels.Slack, To: channel, Purpose: ownership.PurposeReact,
+		Headers: map[string]string{"ts": ts, "name": name}})
 }
 
 // decide says whether a thread message goes to the customer, and its

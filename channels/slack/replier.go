@@ -114,9 +114,9 @@ func (a *App) send(ctx context.Context, o channels.Outbound) (string, error) {
 }
 
 // post returns ticket id's triage post, or errNotPosted.
-func (a *App) post(ctx context.Context, id string) (ownership.SlackPost, error) {
-	p, err := a.svc.SlackPostOf(ctx, id)
-	if errors.Is(err, ownership.ErrNotFound) {
+func (a *App) post(ctx context.Context, id string) (Post, error) {
+	p, ok, err := a.posts.of(ctx, id)
+	if err == nil && !ok {
 		return p, errNotPosted
 	}
 	return p, err
@@ -129,7 +129,9 @@ func (a *App) post(ctx context.Context, id string) (ownership.SlackPost, error) 
 // post in the channel by its metadata, since chat.postMessage has no
 // idempotency key.
 func (a *App) postTriage(ctx context.Context, id string, attempt int) (string, error) {
-	if _, err := a.svc.SlackPostOf(ctx, id); err == nil {
+	if _, ok, err := a.posts.of(ctx, id); err != nil {
+		return "", err
+	} else if ok {
 		return a.updateTriage(ctx, id)
 	}
 	if attempt > 1 {
@@ -138,7 +140,7 @@ func (a *App) postTriage(ctx context.Context, id string, attempt int) (string, e
 			return "", err
 		}
 		if found.TS != "" {
-			if err := a.svc.SetSlackPost(ctx, id, found); err != nil {
+			if err := a.posts.set(ctx, id, found); err != nil {
 				return "", err
 			}
 			a.logger.Info("slack triage post found after a lost answer; not posting again", "ticket", id, "ts", found.TS)
@@ -154,7 +156,7 @@ func (a *App) postTriage(ctx context.Context, id string, attempt int) (string, e
 	if err != nil {
 		return "", err
 	}
-	if err := a.svc.SetSlackPost(ctx, id, ownership.SlackPost{Channel: ch, TS: ts}); err != nil {
+	if err := a.posts.set(ctx, id, Post{Channel: ch, TS: ts}); err != nil {
 		return ts, err
 	}
 	return ts, nil
@@ -165,19 +167,19 @@ func (a *App) postTriage(ctx context.Context, id string, attempt int) (string, e
 const postMetadataType = "intake_ticket"
 
 // findPost looks for ticket id's post among the triage channel's recent
-// messages; a zero SlackPost when it is not there.
-func (a *App) findPost(ctx context.Context, id string) (ownership.SlackPost, error) {
+// messages; a zero Post when it is not there.
+func (a *App) findPost(ctx context.Context, id string) (Post, error) {
 	h, err := a.api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
 		ChannelID: a.cfg.Channel, Limit: 200, IncludeAllMetadata: true})
 	if err != nil {
-		return ownership.SlackPost{}, fmt.Errorf("slack: look for the post of %s: %w", id, err)
+		return Post{}, fmt.Errorf("slack: look for the post of %s: %w", id, err)
 	}
 	for _, m := range h.Messages {
 		if m.Metadata.EventType == postMetadataType && fmt.Sprint(m.Metadata.EventPayload["ticket"]) == id {
-			return ownership.SlackPost{Channel: a.cfg.Channel, TS: m.Timestamp}, nil
+			return Post{Channel: a.cfg.Channel, TS: m.Timestamp}, nil
 		}
 	}
-	return ownership.SlackPost{}, nil
+	return Post{}, nil
 }
 
 func (a *App) updateTriage(ctx context.Context, id string) (string, error) {
@@ -195,7 +197,7 @@ func (a *App) updateTriage(ctx context.Context, id string) (string, error) {
 
 // card renders ticket id as it is now.
 func (a *App) card(ctx context.Context, id string) (string, []slackapi.Block, error) {
-	t, err := a.svc.Ticket(ctx, id)
+	t, err := a.desk.Ticket(ctx, id)
 	if err != nil {
 		return "", nil, err
 	}
@@ -213,7 +215,7 @@ func (a *App) card(ctx context.Context, id string) (string, []slackapi.Block, er
 	if t.Offer != nil {
 		c.Offer = firstNonEmpty(a.byID[t.Offer.To].Name, t.Offer.To)
 	}
-	if evs, err := a.svc.Events(ctx, id); err == nil {
+	if evs, err := a.desk.Events(ctx, id); err == nil {
 		for _, ev := range evs {
 			if ev.Type == ownership.EventMessageIn || ev.Type == ownership.EventVoicemail {
 				c.Snippet = ev.Body

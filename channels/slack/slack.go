@@ -4,13 +4,15 @@
 // take, resolve, note and reply from Slack. Customers may also write to
 // the app (a DM or a shared channel) and get answers there.
 //
-// Unlike the other adapters this one drives the ledger directly (reps act
-// through it as through the API), so it imports ownership. Every request
-// is verified with the signing secret; everything sent to Slack goes
-// through the outbox.
+// Unlike the other adapters this one is also a console: reps act from it
+// as through the API. It reaches the ledger through its Desk and imports
+// ownership only for the ledger's types and errors. Every request is
+// verified with the signing secret; everything sent to Slack goes through
+// the outbox.
 package slack
 
 import (
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -52,14 +54,17 @@ type Config struct {
 	CustomerChannels []string
 	Reps             []Rep
 	OrgNames         map[string]string // org id -> name, for posts
-	Now              func() time.Time
+	// Flags keeps the triage-post index (the store); required by New.
+	Flags Flags
+	Now   func() time.Time
 }
 
 // App is the Slack adapter.
 type App struct {
 	cfg    Config
 	api    *slackapi.Client
-	svc    *ownership.Service
+	desk   Desk
+	posts  posts
 	logger *slog.Logger
 	gate   *gate
 
@@ -74,15 +79,14 @@ type App struct {
 	health health // what Health reports
 }
 
-// Bind gives the adapter the ledger, which is built after the channels
-// (it needs to know which of them can send).
-func (a *App) Bind(svc *ownership.Service) { a.svc = svc }
-
-// New returns the adapter; it does not call Slack until Start or a send.
-// svc may be nil until Bind.
-func New(cfg Config, svc *ownership.Service, logger *slog.Logger) (*App, error) {
+// New returns the adapter over desk; it does not call Slack until Start
+// or a send.
+func New(cfg Config, desk Desk, logger *slog.Logger) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if desk == nil || cfg.Flags == nil {
+		return nil, errors.New("slack: the adapter needs the ledger's desk and flags")
 	}
 	if cfg.ReplyMode == "" {
 		cfg.ReplyMode = ReplyExplicit
@@ -107,7 +111,7 @@ func New(cfg Config, svc *ownership.Service, logger *slog.Logger) (*App, error) 
 	if cfg.AppToken != "" {
 		opts = append(opts, slackapi.OptionAppLevelToken(cfg.AppToken))
 	}
-	a := &App{cfg: cfg, api: slackapi.New(cfg.BotToken, opts...), svc: svc, logger: logger, gate: &gate{},
+	a := &App{cfg: cfg, api: slackapi.New(cfg.BotToken, opts...), desk: desk, posts: posts{cfg.Flags}, logger: logger, gate: &gate{},
 		bySlack: map[string]Rep{}, byID: map[string]Rep{}, customers: map[string]bool{}}
 	for _, r := range cfg.Reps {
 		a.byID[r.ID] = r

@@ -31,13 +31,15 @@ type channelSet struct {
 	// runners are long-lived workers (the mailbox reader), run until
 	// shutdown.
 	runners []func(ctx context.Context)
-	// slack, when configured, needs the ledger once it is built.
-	slack *slack.App
 }
 
+var _ slack.Desk = (*ownership.Service)(nil)
+
 // buildChannels wires each configured channel explicitly, one block per
-// channel; a channel left out of the config is disabled and logged.
-func buildChannels(cfg *configs.Config, sink channels.Sink, store ownership.Store, replica string, logger *slog.Logger) (*channelSet, error) {
+// channel; a channel left out of the config is disabled and logged. The
+// channels deliver to svc; Slack also acts on it.
+func buildChannels(cfg *configs.Config, svc *ownership.Service, store ownership.Store, replica string, logger *slog.Logger) (*channelSet, error) {
+	var sink channels.Sink = svc
 	cs := &channelSet{handlers: map[string]http.Handler{}, repliers: map[channels.Kind]channels.Replier{},
 		health:      map[string]healthReporter{},
 		reconcilers: map[string]func(context.Context, time.Time) (int, error){}}
@@ -62,7 +64,7 @@ func buildChannels(cfg *configs.Config, sink channels.Sink, store ownership.Stor
 		}
 	}
 	if cfg.Channels.Slack != nil {
-		if err := buildSlack(cs, cfg, logger.With("channel", "slack")); err != nil {
+		if err := buildSlack(cs, cfg, svc, store, logger.With("channel", "slack")); err != nil {
 			errs = append(errs, fmt.Errorf("channels.slack: %w", err))
 		}
 	}
@@ -100,12 +102,13 @@ func buildEmail(cs *channelSet, cfg *configs.Config, sink channels.Sink, store o
 
 // buildSlack wires the Slack app: webhooks (or Socket Mode with an app
 // token) and the sender of posts, DMs and answers.
-func buildSlack(cs *channelSet, cfg *configs.Config, logger *slog.Logger) error {
-	app, err := slack.New(cfg.SlackConfig(), nil, logger)
+func buildSlack(cs *channelSet, cfg *configs.Config, desk slack.Desk, store ownership.Store, logger *slog.Logger) error {
+	sc := cfg.SlackConfig()
+	sc.Flags = store // the triage-post index
+	app, err := slack.New(sc, desk, logger)
 	if err != nil {
 		return err
 	}
-	cs.slack = app
 	cs.handlers["/slack/"] = app.Handler()
 	cs.repliers[channels.Slack] = app
 	cs.runners = append(cs.runners, func(ctx context.Context) {
@@ -136,13 +139,6 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
-// bind hands the ledger to the channels that act on it (Slack).
-func (cs *channelSet) bind(svc *ownership.Service) {
-	if cs.slack != nil {
-		cs.slack.Bind(svc)
-	}
-}
-
 // run starts the channels' long-lived workers; wg tracks them.
 func (cs *channelSet) run(ctx context.Context, wg *sync.WaitGroup) {
 	for _, r := range cs.runners {
@@ -151,11 +147,18 @@ func (cs *channelSet) run(ctx context.Context, wg *sync.WaitGroup) {
 	}
 }
 
-// outboundKinds are the channels the outbox can send on.
-func (cs *channelSet) outboundKinds() map[channels.Kind]bool {
+// outboundKinds are the channels the outbox can send on: those
+// configured (buildChannels builds every one or fails).
+func outboundKinds(cfg *configs.Config) map[channels.Kind]bool {
 	out := map[channels.Kind]bool{}
-	for k := range cs.repliers {
-		out[k] = true
+	if cfg.Channels.Twilio != nil {
+		out[channels.SMS] = true
+	}
+	if cfg.Channels.Email != nil {
+		out[channels.Email] = true
+	}
+	if cfg.Channels.Slack != nil {
+		out[channels.Slack] = true
 	}
 	return out
 }

@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/intakehq/intake/channels"
 	"github.com/intakehq/intake/configs"
 	"github.com/intakehq/intake/ownership"
 	"github.com/intakehq/intake/ownership/api"
@@ -90,15 +89,9 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 	opts := w.opts
 	opts.Store, opts.Logger, opts.Metrics = store, logger, ownership.NewMetrics(reg)
 	opts.RepContacts = repContacts(cfg)
-	// The service and the channels need each other (channels deliver to
-	// the service; the service queues only for channels that can send), so
-	// the channels are built against a sink that forwards to the service.
-	sink := &lateSink{}
-	chans, err := buildChannels(cfg, sink, store, replicaID(ln.Addr().String()), logger)
-	if err != nil {
-		return err
-	}
-	opts.Outbound = chans.outboundKinds()
+	// The service is built first (it queues only for the channels the
+	// config names), then the channels over it.
+	opts.Outbound = outboundKinds(cfg)
 	if cfg.Channels.Twilio != nil {
 		opts.AckTemplate = cfg.Channels.Twilio.AckTemplate
 	}
@@ -109,8 +102,10 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 	if err != nil {
 		return err
 	}
-	sink.svc = svc
-	chans.bind(svc)
+	chans, err := buildChannels(cfg, svc, store, replicaID(ln.Addr().String()), logger)
+	if err != nil {
+		return err
+	}
 	if err := startupChecks(ctx, svc, logger); err != nil {
 		return err
 	}
@@ -211,14 +206,6 @@ func startupChecks(ctx context.Context, svc *ownership.Service, logger *slog.Log
 		logger.Warn("tickets need attention", "ack_overdue", len(a.AckOverdue), "sla_breached", len(a.SLABreached))
 	}
 	return nil
-}
-
-// lateSink forwards to the service once it exists; webhooks are served only
-// after that.
-type lateSink struct{ svc *ownership.Service }
-
-func (l *lateSink) Accept(ctx context.Context, m channels.Message) (channels.TicketRef, error) {
-	return l.svc.Accept(ctx, m)
 }
 
 // sweep lapses handoff offers nobody accepted in time and rehomes tickets

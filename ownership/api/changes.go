@@ -109,7 +109,7 @@ func (h *handler) note(w http.ResponseWriter, r *http.Request, a ownership.Actor
 		Body string `json:"body"`
 	}
 	h.change(w, r, a, &req, func() *int64 { return nil }, func(r *http.Request, a ownership.Actor, id string, _ *int64) (ownership.Ticket, error) {
-		return h.svc.Note(r.Context(), a, id, req.Body)
+		return h.svc.Note(r.Context(), a, id, req.Body, "", nil)
 	})
 }
 

@@ -28,7 +28,7 @@ func (d *dashboard) reply(r *http.Request, s *session) (string, string, error) {
 
 func (d *dashboard) note(r *http.Request, s *session) (string, string, error) {
 	id := r.PathValue("id")
-	_, err := d.svc.Note(r.Context(), s.actor, id, r.PostFormValue("body"))
+	_, err := d.svc.Note(r.Context(), s.actor, id, r.PostFormValue("body"), "", nil)
 	return ticketPath(id), "Internal note added.", err
 }
 

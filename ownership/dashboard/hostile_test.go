@@ -47,7 +47,7 @@ func TestPagesNeutralizeBidiAndControls(t *testing.T) {
 		Contact: ownership.Contact{Name: rloName, Email: "mallory@evil.test"}, DedupKey: "rlo"})
 	require.NoError(t, err)
 	require.Equal(t, rloOrg, tk.Org)
-	_, err = f.Service.Note(ctx, ownershiptest.Maria, tk.ID, rloNote)
+	_, err = f.Service.Note(ctx, ownershiptest.Maria, tk.ID, rloNote, "", nil)
 	require.NoError(t, err)
 	now := f.Clock.Now()
 	require.NoError(t, f.Store.Enqueue(ctx, ownership.OutboxItem{ID: "reply:rlo", TicketID: tk.ID, Channel: "email", To: "mallory@evil.test",

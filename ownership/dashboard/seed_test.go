@@ -80,7 +80,7 @@ func seedDays(t *testing.T, f *ownershiptest.Fixture, days int) seeded {
 		}
 	}
 	require.NotEmpty(t, s.Dana, "least_loaded gave dana one of the three")
-	_, err = f.Service.Note(ctx, ownershiptest.Dana, s.Dana, "Asked the customer to restart the router.")
+	_, err = f.Service.Note(ctx, ownershiptest.Dana, s.Dana, "Asked the customer to restart the router.", "", nil)
 	require.NoError(t, err)
 	_, err = f.Service.Ack(ctx, ownershiptest.Dana, s.Dana, nil)
 	require.NoError(t, err)

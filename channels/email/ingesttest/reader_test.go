@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/intakehq/intake/channels"
 	"github.com/intakehq/intake/channels/email"
 	"github.com/intakehq/intake/channels/email/emailtest"
 	"github.com/intakehq/intake/ownership"
@@ -23,8 +24,17 @@ import (
 // ledger is a real ownership service on SQLite or Redis: what the reader
 // delivers to.
 type ledger struct {
-	svc   *ownership.Service
+	svc   reads
 	store ownership.Store
+}
+
+// reads is what these tests use of the service: the reader's sink, and
+// the reads that check what it delivered.
+type reads interface {
+	channels.Sink
+	List(ctx context.Context, f ownership.Filter) (ownership.Page, error)
+	Ticket(ctx context.Context, id string) (ownership.Ticket, error)
+	Events(ctx context.Context, id string) ([]ownership.Event, error)
 }
 
 func newLedger(t testing.TB) *ledger {
