@@ -124,6 +124,17 @@ func TestEmailStrangerCannotInjectIntoTicket(t *testing.T) {
 	}
 	// Only the victim's own message is a message_in there.
 	require.Equal(t, 1, count(events(t, f, victim.ID), func(ev ownership.Event) bool { return ev.Type == ownership.EventMessageIn }))
+	// A ticket held for review is not answered: an auto-ack would tell the
+	// stranger that the ticket they named exists. The customer got theirs.
+	items, err := f.Store.ListOutbox(context.Background(), "", 100)
+	require.NoError(t, err)
+	acks := map[string]int{}
+	for _, it := range items {
+		if it.Purpose == ownership.PurposeAutoAck {
+			acks[it.To]++
+		}
+	}
+	require.Equal(t, map[string]int{"pat@acme.test": 1}, acks, "auto-acks by address")
 }
 
 func TestEmailReopensResolvedAndFollowsUpClosed(t *testing.T) {

@@ -27,10 +27,23 @@ func (s *Service) queueAfterIngest(ctx context.Context, m channels.Message, key 
 	var items []OutboxItem
 	now := s.now().UTC()
 	body := strings.NewReplacer("{{ticket}}", ref.ID, "{{owner}}", firstName(ref.OwnerName, ref.Owner)).Replace(s.ack)
+	held := m.Meta[channels.MetaReview] != "" || m.Unanswerable != "" || m.Meta[channels.MetaIDReused] != ""
+	if ref.Created && !held {
+		// The ledger may have held the new ticket for review itself (a
+		// stranger naming someone else's ticket): read it, so a
+		// redelivery after a crash decides the same way.
+		t, err := s.store.Ticket(ctx, ref.ID)
+		if err != nil {
+			return fmt.Errorf("queue messages for %s: %w", ref.ID, err)
+		}
+		held = t.Review != ""
+	}
 	switch {
-	case !ref.Created || m.Meta[channels.MetaReview] != "" || m.Unanswerable != "" || m.Meta[channels.MetaIDReused] != "":
+	case !ref.Created || held:
 		// Nothing goes to an address that is not one, nor to a message
-		// waiting for a person's look (a reused provider id among them).
+		// waiting for a person's look (a reused provider id or a
+		// stranger quoting another customer's ticket among them): an
+		// answer would tell a stranger that ticket exists.
 	case m.Kind == channels.SMS && s.out[channels.SMS] && !ref.OptedOut && m.From.Phone != "":
 		items = append(items, OutboxItem{ID: "ack:" + key, TicketID: ref.ID, Channel: string(channels.SMS), To: m.From.Phone,
 			Body: body, Purpose: PurposeAutoAck, NextAt: now, CreatedAt: now, UpdatedAt: now})

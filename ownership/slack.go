@@ -71,7 +71,7 @@ func (s *Service) Queue(ctx context.Context, ticket, key string, o channels.Outb
 	}
 	now := s.now().UTC()
 	return s.store.Enqueue(ctx, OutboxItem{ID: string(o.Kind) + ":" + o.Purpose + ":" + key, TicketID: ticket,
-		Channel: string(o.Kind), To: o.To, Subject: o.Subject, Body: o.Body, Purpose: o.Purpose, Headers: o.Headers,
+		Channel: string(o.Kind), To: o.To, Subject: o.Subject, Body: o.Body, Purpose: Purpose(o.Purpose), Headers: o.Headers,
 		NextAt: now, CreatedAt: now, UpdatedAt: now})
 }
 
