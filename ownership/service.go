@@ -161,6 +161,16 @@ func (s *Service) Policy() Policy { return s.policy }
 // Now returns the service's current time.
 func (s *Service) Now() time.Time { return s.now().UTC() }
 
+// Outbox returns up to limit outbox items in state (all states when ""),
+// newest first: what the API, the dashboard, readiness and the metrics
+// show of outbound messages.
+func (s *Service) Outbox(ctx context.Context, state string, limit int) ([]OutboxItem, error) {
+	return s.store.ListOutbox(ctx, state, limit)
+}
+
+// Ping reports whether the ledger's store can be reached.
+func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+
 // Ticket returns one ticket.
 func (s *Service) Ticket(ctx context.Context, id string) (Ticket, error) {
 	return s.store.Ticket(ctx, id)

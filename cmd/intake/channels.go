@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/intakehq/intake/channels"
@@ -27,7 +26,7 @@ type channelSet struct {
 	health   map[string]healthReporter // enabled channels by name
 	// reconcilers read each provider's recent history and feed what the
 	// webhooks missed through the same (deduplicating) sink.
-	reconcilers map[string]func(ctx context.Context, since time.Time) (int, error)
+	reconcilers map[string]channels.Reconciler
 	// runners are long-lived workers (the mailbox reader), run until
 	// shutdown.
 	runners []func(ctx context.Context)
@@ -36,19 +35,17 @@ type channelSet struct {
 var _ slack.Desk = (*ownership.Service)(nil)
 
 // buildChannels wires each configured channel explicitly, one block per
-// channel; a channel left out of the config is disabled and logged. The
-// channels deliver to svc; Slack also acts on it.
+// channel, each delivering to svc; a channel left out of the config is
+// disabled and logged. store keeps the mailbox lease.
 func buildChannels(cfg *configs.Config, svc *ownership.Service, store ownership.Store, replica string, logger *slog.Logger) (*channelSet, error) {
-	var sink channels.Sink = svc
 	cs := &channelSet{handlers: map[string]http.Handler{}, repliers: map[channels.Kind]channels.Replier{},
-		health:      map[string]healthReporter{},
-		reconcilers: map[string]func(context.Context, time.Time) (int, error){}}
+		health: map[string]healthReporter{}, reconcilers: map[string]channels.Reconciler{}}
 	var errs []error
 	// Each constructor runs its adapter's Validate, which the config
 	// loader has already run (and reported with lines): the configs
 	// package builds the adapters' settings, here and for check-config.
 	if cfg.Channels.Twilio != nil {
-		ch, err := twilio.New(cfg.TwilioConfig(), sink, logger.With("channel", "twilio"))
+		ch, err := twilio.New(cfg.TwilioConfig(), svc, logger.With("channel", "twilio"))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("channels.twilio: %w", err))
 		} else {
@@ -59,7 +56,7 @@ func buildChannels(cfg *configs.Config, svc *ownership.Service, store ownership.
 		}
 	}
 	if cfg.Channels.Email != nil {
-		if err := buildEmail(cs, cfg, sink, store, replica, logger.With("channel", "email")); err != nil {
+		if err := buildEmail(cs, cfg, svc, store, replica, logger.With("channel", "email")); err != nil {
 			errs = append(errs, fmt.Errorf("channels.email: %w", err))
 		}
 	}
@@ -139,16 +136,8 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
-// run starts the channels' long-lived workers; wg tracks them.
-func (cs *channelSet) run(ctx context.Context, wg *sync.WaitGroup) {
-	for _, r := range cs.runners {
-		wg.Add(1)
-		go func() { defer wg.Done(); r(ctx) }()
-	}
-}
-
-// outboundKinds are the channels the outbox can send on: those
-// configured (buildChannels builds every one or fails).
+// outboundKinds are the channels the outbox can send on: those the
+// config enables (each builds a Replier, or serve stops).
 func outboundKinds(cfg *configs.Config) map[channels.Kind]bool {
 	out := map[channels.Kind]bool{}
 	if cfg.Channels.Twilio != nil {
@@ -170,51 +159,4 @@ func repContacts(cfg *configs.Config) map[string]ownership.RepContact {
 		out[r.ID] = ownership.RepContact{Name: r.Name, Phone: r.Phone, Email: r.Email, SlackUser: r.SlackUser}
 	}
 	return out
-}
-
-// reconcileEvery is how often the provider sweeps run.
-const reconcileEvery = 5 * time.Minute
-
-// reconcile sweeps each provider at start and every reconcileEvery. The
-// time of the last good sweep is kept in the store (shared by replicas),
-// and each sweep overlaps the previous one by a few minutes: dedup makes
-// overlap free, gaps are what lose messages. A first run looks back a day.
-func (cs *channelSet) reconcile(ctx context.Context, store ownership.Store, logger *slog.Logger) {
-	if len(cs.reconcilers) == 0 {
-		return
-	}
-	for {
-		for name, fn := range cs.reconcilers {
-			sweepOne(ctx, name, fn, store, logger)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(reconcileEvery):
-		}
-	}
-}
-
-func sweepOne(ctx context.Context, name string, fn func(context.Context, time.Time) (int, error), store ownership.Store, logger *slog.Logger) {
-	key := "reconcile:" + name
-	started := time.Now().UTC()
-	since := started.Add(-24 * time.Hour)
-	if v, err := store.Flag(ctx, key); err == nil && v != "" {
-		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-			since = t.Add(-5 * time.Minute)
-		}
-	}
-	n, err := fn(ctx, since)
-	if n > 0 {
-		logger.Warn("reconciliation took in messages the webhooks missed", "channel", name, "count", n, "since", since)
-	}
-	if err != nil {
-		if ctx.Err() == nil {
-			logger.Warn("reconciliation incomplete; the next sweep covers the same window", "channel", name, "err", err)
-		}
-		return
-	}
-	if err := store.SetFlag(ctx, key, started.Format(time.RFC3339Nano)); err != nil {
-		logger.Warn("cannot record the reconciliation time", "channel", name, "err", err)
-	}
 }

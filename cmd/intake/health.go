@@ -51,9 +51,10 @@ type channelHealth struct {
 // healthCheck puts together each channel's state: the adapter's own view
 // and the outbox's figures for it.
 type healthCheck struct {
-	store     ownership.Store
-	reporters map[string]healthReporter // by channel name; nil: disabled
-	now       func() time.Time
+	// readOutbox lists outbox items by state (Service.Outbox).
+	readOutbox func(ctx context.Context, state string, limit int) ([]ownership.OutboxItem, error)
+	reporters  map[string]healthReporter // by channel name; nil: disabled
+	now        func() time.Time
 }
 
 // channelNames are the channels in the order they are shown.
@@ -96,7 +97,7 @@ func (h *healthCheck) outbox(ctx context.Context, out map[string]*channelHealth)
 	oldest := map[string]time.Time{}
 	lastErr := map[string]string{}
 	for _, state := range []string{ownership.OutboxPending, ownership.OutboxSending, ownership.OutboxDead} {
-		items, err := h.store.ListOutbox(ctx, state, outboxScan)
+		items, err := h.readOutbox(ctx, state, outboxScan)
 		if err != nil {
 			return fmt.Errorf("read the outbox: %w", err)
 		}

@@ -20,7 +20,7 @@ import (
 // cookie is marked Secure.
 func newMux(svc *ownership.Service, chans *channelSet, health *healthCheck, tokens []api.Token, users []dashboard.User, secureCookies bool, reg *prometheus.Registry, logger *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
-	reg.MustRegister(newLedgerCollector(svc, logger), newHealthCollector(health))
+	reg.MustRegister(ownership.NewCollector(svc, logger), newHealthCollector(health))
 	// One throttle for the API and the dashboard: its counts live in the
 	// store, so they hold across replicas.
 	throttle := api.NewThrottle(svc.Store(), api.ThrottleOptions{Registerer: reg, Logger: logger})
@@ -59,7 +59,7 @@ func readyz(svc *ownership.Service, health *healthCheck) http.HandlerFunc {
 		defer cancel()
 		body := map[string]any{"status": stateOK, "store": "ok"}
 		code := http.StatusOK
-		if err := svc.Store().Ping(ctx); err != nil {
+		if err := svc.Ping(ctx); err != nil {
 			body["status"], body["store"] = "unavailable", "unreachable"
 			code = http.StatusServiceUnavailable
 		}
@@ -112,73 +112,4 @@ type statusRecorder struct {
 func (s *statusRecorder) WriteHeader(code int) {
 	s.code = code
 	s.ResponseWriter.WriteHeader(code)
-}
-
-// ledgerCollector exposes the ledger's current state as gauges, computed
-// at scrape time from the same Summary the API serves.
-type ledgerCollector struct {
-	svc                                                                                         *ownership.Service
-	logger                                                                                      *slog.Logger
-	open, unowned, ackOverdue, slaBreached, slaAtRisk, byTeam, teamState, byChannel, up, outbox *prometheus.Desc
-}
-
-func newLedgerCollector(svc *ownership.Service, logger *slog.Logger) *ledgerCollector {
-	return &ledgerCollector{
-		svc:         svc,
-		logger:      logger,
-		open:        prometheus.NewDesc("intake_tickets_open", "Tickets open or pending.", nil, nil),
-		unowned:     prometheus.NewDesc("intake_tickets_unowned", "Tickets not closed and without an owner on the roster (must be 0).", nil, nil),
-		ackOverdue:  prometheus.NewDesc("intake_tickets_ack_overdue", "Open tickets whose owner has not acknowledged them in time.", nil, nil),
-		slaBreached: prometheus.NewDesc("intake_tickets_sla_breached", "Open tickets past a first-response or resolution due time.", nil, nil),
-		slaAtRisk:   prometheus.NewDesc("intake_tickets_sla_at_risk", "Open tickets past 80% of the time to an SLA target, not yet breached.", nil, nil),
-		teamState: prometheus.NewDesc("intake_team_tickets", "Tickets by team and state: open, unowned, ack_overdue, sla_at_risk, sla_breached.",
-			[]string{"team", "state"}, nil),
-		byTeam:    prometheus.NewDesc("intake_tickets_open_by_team", "Open or pending tickets by team.", []string{"team"}, nil),
-		byChannel: prometheus.NewDesc("intake_tickets_open_by_channel", "Open or pending tickets by origin channel.", []string{"channel"}, nil),
-		up:        prometheus.NewDesc("intake_store_up", "1 when the last scrape could read the store.", nil, nil),
-		outbox:    prometheus.NewDesc("intake_outbox_items", "Outbound messages waiting (pending, sending) or failed for good (dead); counted up to 1000.", []string{"state"}, nil),
-	}
-}
-
-func (c *ledgerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.open, c.unowned, c.ackOverdue, c.slaBreached, c.slaAtRisk, c.byTeam, c.teamState, c.byChannel, c.up, c.outbox} {
-		ch <- d
-	}
-}
-
-func (c *ledgerCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	s, err := c.svc.Summary(ctx)
-	if err != nil {
-		c.logger.Warn("metrics: cannot read summary", "err", err)
-		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 0)
-		return
-	}
-	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1)
-	ch <- prometheus.MustNewConstMetric(c.open, prometheus.GaugeValue, float64(s.Open))
-	ch <- prometheus.MustNewConstMetric(c.unowned, prometheus.GaugeValue, float64(s.Unowned))
-	ch <- prometheus.MustNewConstMetric(c.ackOverdue, prometheus.GaugeValue, float64(s.AckOverdue))
-	ch <- prometheus.MustNewConstMetric(c.slaBreached, prometheus.GaugeValue, float64(s.SLABreached))
-	ch <- prometheus.MustNewConstMetric(c.slaAtRisk, prometheus.GaugeValue, float64(s.SLAAtRisk))
-	for team, tc := range s.Teams {
-		for state, n := range map[string]int{"open": tc.Open, "unowned": tc.Unowned, "ack_overdue": tc.AckOverdue,
-			"sla_at_risk": tc.SLAAtRisk, "sla_breached": tc.SLABreached} {
-			ch <- prometheus.MustNewConstMetric(c.teamState, prometheus.GaugeValue, float64(n), team, state)
-		}
-	}
-	for team, n := range s.ByTeam {
-		ch <- prometheus.MustNewConstMetric(c.byTeam, prometheus.GaugeValue, float64(n), team)
-	}
-	for channel, n := range s.ByChannel {
-		ch <- prometheus.MustNewConstMetric(c.byChannel, prometheus.GaugeValue, float64(n), channel)
-	}
-	for _, state := range []string{ownership.OutboxPending, ownership.OutboxSending, ownership.OutboxDead} {
-		items, err := c.svc.Store().ListOutbox(ctx, state, 1000)
-		if err != nil {
-			c.logger.Warn("metrics: cannot read the outbox", "err", err)
-			return
-		}
-		ch <- prometheus.MustNewConstMetric(c.outbox, prometheus.GaugeValue, float64(len(items)), state)
-	}
 }

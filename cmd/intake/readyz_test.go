@@ -148,7 +148,7 @@ func TestReadyzStoreClosed(t *testing.T) {
 	svc, err := ownership.NewService(opts)
 	require.NoError(t, err)
 	chans := &channelSet{health: map[string]healthReporter{}}
-	srv := httptest.NewServer(newMux(svc, chans, &healthCheck{store: store, reporters: chans.health, now: time.Now}, nil, nil, false, reg, discardLogger()))
+	srv := httptest.NewServer(newMux(svc, chans, &healthCheck{readOutbox: svc.Outbox, reporters: chans.health, now: time.Now}, nil, nil, false, reg, discardLogger()))
 	defer srv.Close()
 
 	code, r := readyzOf(t, srv.URL)
@@ -188,7 +188,7 @@ func TestHealthOutboxFigures(t *testing.T) {
 	}
 	ok := fakeReporter{}
 	now := t0
-	h := &healthCheck{store: store, reporters: map[string]healthReporter{"twilio": ok, "email": ok}, now: func() time.Time { return now }}
+	h := &healthCheck{readOutbox: store.ListOutbox, reporters: map[string]healthReporter{"twilio": ok, "email": ok}, now: func() time.Time { return now }}
 
 	now = t0.Add(time.Minute)
 	st, err := h.check(ctx)

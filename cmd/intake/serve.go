@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/intakehq/intake/channels"
 	"github.com/intakehq/intake/configs"
 	"github.com/intakehq/intake/ownership"
 	"github.com/intakehq/intake/ownership/api"
@@ -63,7 +64,9 @@ func serveCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // serve runs the gateway until ctx ends, then drains and returns nil. When
 // ready is not nil it receives the bound address once the server listens
-// (tests use it with --addr 127.0.0.1:0).
+// (tests use it with --addr 127.0.0.1:0). It only builds and starts: the
+// ledger first (it needs to know only which channels are configured), then
+// the channels over it, then the workers and the HTTP server.
 func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- string) error {
 	if f.config == "" {
 		logger.Info("no --config: built-in setup with one local admin who owns every ticket")
@@ -77,32 +80,19 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	defer ln.Close()
+	replica := replicaID(ln.Addr().String())
 
 	store, err := openStore(ctx, cfg.Store, logger)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	opts := w.opts
-	opts.Store, opts.Logger, opts.Metrics = store, logger, ownership.NewMetrics(reg)
-	opts.RepContacts = repContacts(cfg)
-	// The service is built first (it queues only for the channels the
-	// config names), then the channels over it.
-	opts.Outbound = outboundKinds(cfg)
-	if cfg.Channels.Twilio != nil {
-		opts.AckTemplate = cfg.Channels.Twilio.AckTemplate
-	}
-	if cfg.Channels.Slack != nil {
-		opts.AlertChannel = cfg.Channels.Slack.AlertChannel
-	}
-	svc, err := ownership.NewService(opts)
+	reg := newRegistry()
+	svc, err := newService(cfg, w, store, reg, logger)
 	if err != nil {
 		return err
 	}
-	chans, err := buildChannels(cfg, svc, store, replicaID(ln.Addr().String()), logger)
+	chans, err := buildChannels(cfg, svc, store, replica, logger)
 	if err != nil {
 		return err
 	}
@@ -110,29 +100,10 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 		return err
 	}
 
-	srv := &http.Server{
-		Handler: newMux(svc, chans, &healthCheck{store: store, reporters: chans.health, now: time.Now}, w.tokens,
-			dashboardUsers(cfg), strings.HasPrefix(cfg.PublicURL, "https://"), reg, logger),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	var wg sync.WaitGroup
-	sweepCtx, stopSweeps := context.WithCancel(ctx)
-	defer stopSweeps()
-	wg.Add(3)
-	sweepLease := ownership.NewLeaseKeeper(store, "sweep", replicaID(ln.Addr().String()), time.Minute, nil)
-	go func() { defer wg.Done(); sweep(sweepCtx, svc, sweepLease, logger) }()
-	go func() { defer wg.Done(); chans.reconcile(sweepCtx, store, logger) }()
-	go func() {
-		defer wg.Done()
-		ownership.NewSender(svc, chans.repliers, ownership.SenderOptions{}).Run(sweepCtx)
-	}()
-	chans.run(sweepCtx, &wg)
-
+	health := &healthCheck{readOutbox: svc.Outbox, reporters: chans.health, now: time.Now}
+	srv := newServer(newMux(svc, chans, health, w.tokens, dashboardUsers(cfg), strings.HasPrefix(cfg.PublicURL, "https://"), reg, logger), logger)
+	stopWorkers := startWorkers(ctx, svc, chans, store, replica, logger)
+	defer stopWorkers()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("intake serving", "addr", ln.Addr().String(), "store", redact(cfg.Store), "auth", authMode(w.tokens))
@@ -148,13 +119,69 @@ func serve(ctx context.Context, f serveFlags, logger *slog.Logger, ready chan<- 
 	drainCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	err = srv.Shutdown(drainCtx)
-	stopSweeps()
-	wg.Wait()
+	stopWorkers()
 	if err != nil {
 		return fmt.Errorf("drain: %w", err)
 	}
 	logger.Info("stopped cleanly")
 	return nil
+}
+
+// newRegistry is the metrics registry, with the Go runtime's and the
+// process's collectors.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+// newService builds the ledger over store. It queues replies and
+// notifications only for the channels the config enables; the channels
+// are built afterwards, over it.
+func newService(cfg *configs.Config, w *wiring, store ownership.Store, reg prometheus.Registerer, logger *slog.Logger) (*ownership.Service, error) {
+	opts := w.opts
+	opts.Store, opts.Logger, opts.Metrics = store, logger, ownership.NewMetrics(reg)
+	opts.RepContacts = repContacts(cfg)
+	opts.Outbound = outboundKinds(cfg)
+	if cfg.Channels.Twilio != nil {
+		opts.AckTemplate = cfg.Channels.Twilio.AckTemplate
+	}
+	if cfg.Channels.Slack != nil {
+		opts.AlertChannel = cfg.Channels.Slack.AlertChannel
+	}
+	return ownership.NewService(opts)
+}
+
+// newServer is the HTTP server with its timeouts.
+func newServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// startWorkers runs the background work until the returned stop, which
+// waits for it: the ledger's sweeps, the providers' reconciliation, the
+// outbox sender and the channels' own workers (the mailbox reader, Slack).
+func startWorkers(ctx context.Context, svc *ownership.Service, chans *channelSet, store ownership.Store, replica string, logger *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	run := func(work func(context.Context)) {
+		wg.Add(1)
+		go func() { defer wg.Done(); work(ctx) }()
+	}
+	run(ownership.NewSweeper(svc, ownership.SweeperOptions{Replica: replica, Logger: logger}).Run)
+	run(channels.NewReconcileSchedule(chans.reconcilers, store, channels.ReconcileOptions{Logger: logger}).Run)
+	run(ownership.NewSender(svc, chans.repliers, ownership.SenderOptions{}).Run)
+	for _, r := range chans.runners {
+		run(r)
+	}
+	return func() { cancel(); wg.Wait() }
 }
 
 // prepare is serve's startup validation, everything it checks before any
@@ -206,51 +233,6 @@ func startupChecks(ctx context.Context, svc *ownership.Service, logger *slog.Log
 		logger.Warn("tickets need attention", "ack_overdue", len(a.AckOverdue), "sla_breached", len(a.SLABreached))
 	}
 	return nil
-}
-
-// sweep lapses handoff offers nobody accepted in time and rehomes tickets
-// whose owner left the roster (a replica may still run an older roster).
-// Every step is a compare-and-set, so replicas can sweep at once.
-func sweep(ctx context.Context, svc *ownership.Service, lease *ownership.LeaseKeeper, logger *slog.Logger) {
-	offers := time.NewTicker(15 * time.Second)
-	defer offers.Stop()
-	orphans := time.NewTicker(time.Minute)
-	defer orphans.Stop()
-	escalations := time.NewTicker(20 * time.Second)
-	defer escalations.Stop()
-	defer lease.Release(context.WithoutCancel(ctx))
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-offers.C:
-			n, err := svc.LapseOffers(ctx)
-			if err != nil && !errors.Is(err, context.Canceled) {
-				logger.Warn("offer sweep failed", "err", err)
-			}
-			if n > 0 {
-				logger.Info("handoff offers lapsed", "count", n)
-			}
-		case <-orphans.C:
-			if _, err := svc.ReassignOrphans(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				logger.Warn("orphan sweep failed", "err", err)
-			}
-		case <-escalations.C:
-			// One replica escalates at a time (each move is a
-			// compare-and-set anyway; the lease keeps alerts from being
-			// computed twice).
-			if ok, err := lease.Acquire(ctx); err != nil || !ok {
-				continue
-			}
-			n, err := svc.Escalate(ctx)
-			if err != nil && !errors.Is(err, context.Canceled) {
-				logger.Warn("escalation sweep failed", "err", err)
-			}
-			if n > 0 {
-				logger.Warn("tickets escalated: owners did not acknowledge in time", "count", n)
-			}
-		}
-	}
 }
 
 // dashboardUsers are the configured password sign-ins, each acting as its

@@ -164,7 +164,7 @@ func (h *handler) outbox(w http.ResponseWriter, r *http.Request, a ownership.Act
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("state %q is not one of pending, sending, sent, dead", state))
 		return
 	}
-	items, err := h.svc.Store().ListOutbox(r.Context(), state, 200)
+	items, err := h.svc.Outbox(r.Context(), state, 200)
 	if err != nil {
 		h.writeServiceError(w, r, err)
 		return

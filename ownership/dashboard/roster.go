@@ -36,15 +36,14 @@ func (d *dashboard) outbox(w http.ResponseWriter, r *http.Request, s *session) {
 	if !d.managersOnly(w, s, "The dead-letter list") {
 		return
 	}
-	st := d.svc.Store()
 	var data outboxData
 	var err error
-	if data.Dead, err = st.ListOutbox(r.Context(), ownership.OutboxDead, outboxLimit); err != nil {
+	if data.Dead, err = d.svc.Outbox(r.Context(), ownership.OutboxDead, outboxLimit); err != nil {
 		d.unavailable(w, s, "the outbox", err)
 		return
 	}
 	for _, state := range []string{ownership.OutboxPending, ownership.OutboxSending} {
-		items, err := st.ListOutbox(r.Context(), state, outboxLimit)
+		items, err := d.svc.Outbox(r.Context(), state, outboxLimit)
 		if err != nil {
 			d.unavailable(w, s, "the outbox", err)
 			return
