@@ -45,5 +45,8 @@
 //	visibility            visibility.go   what a tech may see (TechScope); changeAs
 //	leases                lease.go        LeaseKeeper: one runner across replicas, fenced writes
 //	sessions              session.go      dashboard sessions and sign-in failures (stored)
+//	sweeps                sweep.go        Sweeper: offers, orphans and escalations on their cadences,
+//	                                      escalation under the "sweep" lease
 //	metrics               metrics.go      the Prometheus counters
+//	                      collector.go    Collector: the gauges (open, unowned, ...), read at scrape time
 package ownership
