@@ -1,6 +1,7 @@
 package slack_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/intakehq/intake/channels"
+	"github.com/intakehq/intake/channels/channeltest"
 	"github.com/intakehq/intake/channels/slack"
 	"github.com/intakehq/intake/channels/slack/slacktest"
 	"github.com/intakehq/intake/ownership"
@@ -53,7 +55,10 @@ type desk struct {
 	fail    map[string]error
 }
 
-var _ slack.Desk = (*desk)(nil)
+var (
+	_ slack.Desk          = (*desk)(nil)
+	_ channeltest.Witness = (*desk)(nil)
+)
 
 func newDesk(tickets ...ownership.Ticket) *desk {
 	d := &desk{tickets: map[string]ownership.Ticket{}, events: map[string][]ownership.Event{}, fail: map[string]error{}}
@@ -108,6 +113,22 @@ func (d *desk) writes() []string {
 		}
 	}
 	return out
+}
+
+// Accepted and Calls make the desk a channeltest.Witness: the customer
+// messages it was given, and how many calls of any kind it took.
+func (d *desk) Accepted() []channels.Message {
+	var out []channels.Message
+	for _, c := range d.called("Accept") {
+		out = append(out, c.Msg)
+	}
+	return out
+}
+
+func (d *desk) Calls() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.calls)
 }
 
 func (d *desk) Accept(_ context.Context, m channels.Message) (channels.TicketRef, error) {
@@ -206,10 +227,29 @@ func (f *flags) Flag(_ context.Context, key string) (string, error) {
 	return f.m[key], nil
 }
 
+// logBuffer is a log sink safe to read while the adapter writes.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // rig is the adapter over a recording desk, talking to a slacktest
 // workspace, served by an httptest server.
 type rig struct {
 	app   *slack.App
+	logs  *logBuffer // everything the adapter logged
 	desk  *desk
 	flags *flags
 	slack *slacktest.Server
@@ -220,7 +260,7 @@ type rig struct {
 func newRig(t *testing.T, tune ...func(*slack.Config)) *rig {
 	t.Helper()
 	sl := slacktest.New(t)
-	r := &rig{desk: newDesk(), flags: &flags{m: map[string]string{}}, slack: sl, now: time.Now()}
+	r := &rig{desk: newDesk(), logs: &logBuffer{}, flags: &flags{m: map[string]string{}}, slack: sl, now: time.Now()}
 	cfg := slack.Config{BotToken: slacktest.BotToken, SigningSecret: slacktest.SigningSecret, Channel: triage, APIURL: sl.APIURL(),
 		Reps: []slack.Rep{
 			{ID: "maria", Name: "Maria Santos", SlackUser: uMaria, Role: routing.RoleManager},
@@ -231,7 +271,7 @@ func newRig(t *testing.T, tune ...func(*slack.Config)) *rig {
 	for _, f := range tune {
 		f(&cfg)
 	}
-	app, err := slack.New(cfg, r.desk, slog.New(slog.DiscardHandler))
+	app, err := slack.New(cfg, r.desk, slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	require.NoError(t, err)
 	r.app = app
 	hs := httptest.NewServer(app.Handler())

@@ -2,11 +2,15 @@ package slack_test
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/intakehq/intake/channels/channeltest"
+	"github.com/intakehq/intake/channels/slack"
 	"github.com/intakehq/intake/channels/slack/slacktest"
 	"github.com/stretchr/testify/require"
 )
@@ -92,4 +96,57 @@ func TestRequestsAreVerifiedFirst(t *testing.T) {
 	code, _ = send(func(*http.Request) {})
 	require.Equal(t, http.StatusOK, code)
 	require.Equal(t, []string{"Note", "Queue"}, r.desk.writes(), "a signed event is handled")
+}
+
+// The adapter contract (channeltest), where it applies to Slack: every
+// path is verified before the desk is called at all; a customer's
+// message redelivered carries one DedupKey; a desk error is a 5xx, so
+// Slack delivers again; neither the signing secret nor the bot token
+// appears in an answer or a log line.
+func TestContract(t *testing.T) {
+	r := newRig(t)
+	require.NoError(t, r.app.Start(t.Context()))
+	r.desk.tickets["T-1"] = ticket("T-1", "dana")
+	r.posted(t, "T-1", "1.0")
+	h := r.app.Handler()
+	dm := slacktest.EventCallback("Ev9", slacktest.MessageEvent("D0CUST", "U0CUST", "my printer", "4.1", ""))
+	event := func() *http.Request {
+		return slacktest.SignedRequest(t, r.url+"/slack/events", "application/json", dm, r.now)
+	}
+	button := func() *http.Request {
+		form := slacktest.BlockAction(uDana, triage, "1.0", slack.ActionAck, "T-1|dana", "trig")
+		return slacktest.SignedRequest(t, r.url+"/slack/interactions", "application/x-www-form-urlencoded", []byte(form.Encode()), r.now)
+	}
+	command := func() *http.Request {
+		form := slacktest.SlashCommand(uDana, triage, "ack T-1", "t")
+		return slacktest.SignedRequest(t, r.url+"/slack/commands", "application/x-www-form-urlencoded", []byte(form.Encode()), r.now)
+	}
+	var answers []string
+	for _, req := range []func() *http.Request{event, button, command} {
+		unsigned := req()
+		unsigned.Header.Del(slacktest.SignatureHeader)
+		answers = append(answers, channeltest.AssertVerifiedBeforeSink(t, h, unsigned, r.desk).Body.String())
+		forged := req()
+		body, err := io.ReadAll(forged.Body)
+		require.NoError(t, err)
+		forged.Body = io.NopCloser(bytes.NewReader(body))
+		ts, sig := slacktest.Sign("not-the-secret", r.now, body)
+		forged.Header.Set(slacktest.TimestampHeader, ts)
+		forged.Header.Set(slacktest.SignatureHeader, sig)
+		answers = append(answers, channeltest.AssertVerifiedBeforeSink(t, h, forged, r.desk).Body.String())
+	}
+
+	channeltest.AssertReplaySameKey(t, h, event, r.desk)
+
+	diskFull := errors.New("disk full at /var/lib/intake")
+	r.desk.fail["Accept"] = diskFull
+	r.desk.fail["Ack"] = diskFull
+	answers = append(answers,
+		channeltest.AssertSinkErrorIs5xx(t, h, event(), r.desk, diskFull).Body.String(),
+		channeltest.AssertSinkErrorIs5xx(t, h, button(), r.desk, diskFull).Body.String())
+
+	require.NotEmpty(t, r.logs.String(), "the refusals and failures were logged")
+	for _, text := range append(answers, r.logs.String()) {
+		channeltest.AssertNoSecret(t, text, slacktest.SigningSecret, slacktest.BotToken)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/intakehq/intake/channels"
+	"github.com/intakehq/intake/channels/channeltest"
 	"github.com/intakehq/intake/channels/twilio"
 	"github.com/intakehq/intake/channels/twilio/twiliotest"
 )
@@ -24,9 +25,9 @@ func FuzzParseSMS(f *testing.F) {
 	f.Add(smsForm("STOP").Encode(), false)
 	f.Add(smsForm("help").Encode(), true)
 	f.Fuzz(func(t *testing.T, body string, sinkFails bool) {
-		sink := &recordingSink{ref: channels.TicketRef{ID: "T-1", OwnerName: "<Dana>"}}
+		sink := &channeltest.Recorder{Ref: channels.TicketRef{ID: "T-1", OwnerName: "<Dana>"}}
 		if sinkFails {
-			sink.err = errors.New("store down")
+			sink.Err = errors.New("store down")
 		}
 		cfg := testConfig()
 		c, err := twilio.New(cfg, sink, nil)
@@ -44,7 +45,7 @@ func FuzzParseSMS(f *testing.F) {
 		w := httptest.NewRecorder()
 		c.Handler().ServeHTTP(w, r)
 
-		calls := len(sink.messages())
+		calls := len(sink.Accepted())
 		switch {
 		case w.Code == http.StatusServiceUnavailable && sinkFails:
 			if calls != 1 {

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/intakehq/intake/channels"
+	"github.com/intakehq/intake/channels/channeltest"
 	"github.com/intakehq/intake/channels/twilio"
 	"github.com/intakehq/intake/channels/twilio/twiliotest"
 	"github.com/stretchr/testify/require"
@@ -19,49 +19,6 @@ const (
 	otherCustomer = "+15553334444"
 	otherNumber   = "+15550002222" // another of the account's numbers
 )
-
-// dedupSink stores each DedupKey once, as the ledger does, answering
-// Duplicate for a key it has seen; fail makes Accept fail for an
-// ExternalID.
-type dedupSink struct {
-	mu       sync.Mutex
-	seen     map[string]bool
-	accepted []channels.Message // every call
-	stored   []channels.Message // the new ones
-	fail     map[string]error
-}
-
-func newDedupSink() *dedupSink {
-	return &dedupSink{seen: map[string]bool{}, fail: map[string]error{}}
-}
-
-func (s *dedupSink) Accept(_ context.Context, m channels.Message) (channels.TicketRef, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.accepted = append(s.accepted, m)
-	if err := s.fail[m.ExternalID]; err != nil {
-		return channels.TicketRef{}, err
-	}
-	key := m.DedupKey()
-	if s.seen[key] {
-		return channels.TicketRef{ID: "T-" + key, Duplicate: true}, nil
-	}
-	s.seen[key] = true
-	s.stored = append(s.stored, m)
-	return channels.TicketRef{ID: "T-" + key, Created: true}, nil
-}
-
-func (s *dedupSink) snapshot() (accepted, stored []channels.Message) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]channels.Message(nil), s.accepted...), append([]channels.Message(nil), s.stored...)
-}
-
-func (s *dedupSink) last() channels.Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.accepted[len(s.accepted)-1]
-}
 
 func reconcileChannel(t *testing.T, srv *twiliotest.Server, sink channels.Sink) *twilio.Channel {
 	t.Helper()
@@ -105,7 +62,7 @@ func core(m channels.Message) smsCore {
 func TestReconcileTakesInWhatTheWebhookMissed(t *testing.T) {
 	srv := twiliotest.NewServer()
 	defer srv.Close()
-	sink := newDedupSink()
+	sink := channeltest.NewLedgerRecorder()
 	c := reconcileChannel(t, srv, sink)
 	ctx := context.Background()
 
@@ -138,7 +95,7 @@ func TestReconcileTakesInWhatTheWebhookMissed(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 4, n)
 
-	accepted, stored := sink.snapshot()
+	accepted, stored := sink.Accepted(), sink.Stored()
 	require.Len(t, accepted, 6, "the webhook's delivery, then the five inbound texts to our number")
 	for _, m := range accepted {
 		require.Equal(t, ourNumber, m.To)
@@ -172,11 +129,11 @@ func TestReconcileTakesInWhatTheWebhookMissed(t *testing.T) {
 	// the sink recognises both as duplicates.
 	for i, m := range stored[1:] {
 		twiml(t, post(t, c.Handler(), "/twilio/sms", smsFormFor(m.ExternalID, m.From.Phone, m.Text)))
-		hook := sink.last()
+		hook := sink.Last()
 		require.Equal(t, core(m), core(hook), "message %d", i)
 		require.Equal(t, m.Meta[channels.MetaKeyword], hook.Meta[channels.MetaKeyword], "message %d", i)
 	}
-	_, storedAfter := sink.snapshot()
+	storedAfter := sink.Stored()
 	require.Len(t, storedAfter, 5, "nothing stored twice")
 
 	// A second sweep finds nothing new.
@@ -188,7 +145,7 @@ func TestReconcileTakesInWhatTheWebhookMissed(t *testing.T) {
 func TestReconcileSince(t *testing.T) {
 	srv := twiliotest.NewServer()
 	defer srv.Close()
-	sink := newDedupSink()
+	sink := channeltest.NewLedgerRecorder()
 	c := reconcileChannel(t, srv, sink)
 
 	t0 := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
@@ -200,13 +157,13 @@ func TestReconcileSince(t *testing.T) {
 	n, err := c.Reconcile(context.Background(), since)
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
-	_, stored := sink.snapshot()
+	stored := sink.Stored()
 	require.Equal(t, []string{sid("SM", 2), sid("SM", 1)}, []string{stored[0].ExternalID, stored[1].ExternalID})
 
 	n, err = c.Reconcile(context.Background(), t0.Add(3*time.Minute))
 	require.NoError(t, err)
 	require.Zero(t, n)
-	accepted, _ := sink.snapshot()
+	accepted := sink.Accepted()
 	require.Len(t, accepted, 2)
 }
 
@@ -214,7 +171,7 @@ func TestReconcilePages(t *testing.T) {
 	srv := twiliotest.NewServer()
 	defer srv.Close()
 	srv.SetMaxPageSize(2)
-	sink := newDedupSink()
+	sink := channeltest.NewLedgerRecorder()
 	c := reconcileChannel(t, srv, sink)
 	t0 := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
 	for i := range 5 {
@@ -229,7 +186,7 @@ func TestReconcilePages(t *testing.T) {
 func TestReconcileLimit(t *testing.T) {
 	srv := twiliotest.NewServer()
 	defer srv.Close()
-	sink := newDedupSink()
+	sink := channeltest.NewLedgerRecorder()
 	c := reconcileChannel(t, srv, sink)
 	t0 := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
 	for i := range twilio.ReconcileLimit + 5 {
@@ -238,14 +195,14 @@ func TestReconcileLimit(t *testing.T) {
 	n, err := c.Reconcile(context.Background(), t0)
 	require.ErrorIs(t, err, twilio.ErrReconcileLimit)
 	require.Equal(t, twilio.ReconcileLimit, n)
-	_, stored := sink.snapshot()
+	stored := sink.Stored()
 	require.Equal(t, sid("SM", twilio.ReconcileLimit+4), stored[0].ExternalID, "the newest are read")
 }
 
 func TestReconcileMMS(t *testing.T) {
 	srv := twiliotest.NewServer()
 	defer srv.Close()
-	sink := newDedupSink()
+	sink := channeltest.NewLedgerRecorder()
 	c := reconcileChannel(t, srv, sink)
 	t0 := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
 
@@ -260,7 +217,7 @@ func TestReconcileMMS(t *testing.T) {
 	n, err := c.Reconcile(context.Background(), t0)
 	require.Equal(t, 1, n)
 	require.ErrorContains(t, err, receiving, "media still arriving: reported, so the window is swept again")
-	_, stored := sink.snapshot()
+	stored := sink.Stored()
 	require.Len(t, stored, 1)
 	got := stored[0]
 	require.Equal(t, "2", got.Meta["num_media"])
@@ -278,17 +235,17 @@ func TestReconcileMMS(t *testing.T) {
 	form.Set("MediaUrl1", base+me1)
 	form.Set("MediaContentType1", "application/pdf")
 	twiml(t, post(t, c.Handler(), "/twilio/sms", form))
-	require.Equal(t, core(got), core(sink.last()))
-	_, stored = sink.snapshot()
+	require.Equal(t, core(got), core(sink.Last()))
+	stored = sink.Stored()
 	require.Len(t, stored, 1)
 }
 
 func TestReconcileSinkErrorDoesNotStopOthers(t *testing.T) {
 	srv := twiliotest.NewServer()
 	defer srv.Close()
-	sink := newDedupSink()
+	sink := channeltest.NewLedgerRecorder()
 	diskFull := errors.New("disk full")
-	sink.fail[sid("SM", 1)] = diskFull
+	sink.FailFor(sid("SM", 1), diskFull)
 	c := reconcileChannel(t, srv, sink)
 	t0 := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
 	for i := range 3 {
@@ -301,7 +258,7 @@ func TestReconcileSinkErrorDoesNotStopOthers(t *testing.T) {
 	require.ErrorIs(t, err, diskFull)
 	require.ErrorContains(t, err, sid("SM", 1))
 	require.ErrorContains(t, err, "invalid MessageSid")
-	_, stored := sink.snapshot()
+	stored := sink.Stored()
 	require.Equal(t, []string{sid("SM", 2), sid("SM", 0)}, []string{stored[0].ExternalID, stored[1].ExternalID})
 }
 
@@ -321,14 +278,14 @@ func TestReconcileRESTErrors(t *testing.T) {
 			defer srv.Close()
 			srv.AddInbound(sid("SM", 1), customer, ourNumber, "hi", time.Now())
 			tc.setup(srv)
-			sink := newDedupSink()
+			sink := channeltest.NewLedgerRecorder()
 			c := reconcileChannel(t, srv, sink)
 			n, err := c.Reconcile(context.Background(), time.Now().Add(-time.Hour))
 			require.Error(t, err)
 			require.ErrorContains(t, err, "list messages")
 			require.NotContains(t, err.Error(), authToken)
 			require.Zero(t, n)
-			accepted, _ := sink.snapshot()
+			accepted := sink.Accepted()
 			require.Empty(t, accepted)
 		})
 	}
@@ -338,7 +295,7 @@ func TestReconcileRespectsContext(t *testing.T) {
 	srv := twiliotest.NewServer()
 	defer srv.Close()
 	srv.AddInbound(sid("SM", 1), customer, ourNumber, "hi", time.Now())
-	sink := newDedupSink()
+	sink := channeltest.NewLedgerRecorder()
 	c := reconcileChannel(t, srv, sink)
 
 	ctx, cancel := context.WithCancel(context.Background())

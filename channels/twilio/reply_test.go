@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/intakehq/intake/channels"
+	"github.com/intakehq/intake/channels/channeltest"
 	"github.com/intakehq/intake/channels/twilio"
 	"github.com/intakehq/intake/channels/twilio/twiliotest"
 	"github.com/stretchr/testify/require"
@@ -53,7 +54,7 @@ func TestChannelReplier(t *testing.T) {
 	defer srv.Close()
 	cfg := testConfig()
 	cfg.APIURL = srv.URL()
-	c, err := twilio.New(cfg, &recordingSink{}, nil)
+	c, err := twilio.New(cfg, &channeltest.Recorder{}, nil)
 	require.NoError(t, err)
 	var r channels.Replier = c.Replier()
 	_, err = r.Send(context.Background(), reply(customer, "hi"))

@@ -1,18 +1,19 @@
 package twilio_test
 
 import (
-	"context"
+	"bytes"
 	"encoding/xml"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/intakehq/intake/channels"
+	"github.com/intakehq/intake/channels/channeltest"
 	"github.com/intakehq/intake/channels/twilio"
 	"github.com/intakehq/intake/channels/twilio/twiliotest"
 	"github.com/stretchr/testify/require"
@@ -30,28 +31,6 @@ const (
 )
 
 var fixedNow = time.Date(2026, 3, 4, 10, 30, 0, 0, time.UTC)
-
-// recordingSink is the adapter's collaborator: it records every message and
-// answers with ref, or err.
-type recordingSink struct {
-	mu   sync.Mutex
-	msgs []channels.Message
-	ref  channels.TicketRef
-	err  error
-}
-
-func (s *recordingSink) Accept(_ context.Context, m channels.Message) (channels.TicketRef, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.msgs = append(s.msgs, m)
-	return s.ref, s.err
-}
-
-func (s *recordingSink) messages() []channels.Message {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]channels.Message(nil), s.msgs...)
-}
 
 func testConfig() twilio.Config {
 	return twilio.Config{
@@ -147,7 +126,7 @@ func twiml(t *testing.T, w *httptest.ResponseRecorder) response {
 }
 
 func TestSMSInbound(t *testing.T) {
-	sink := &recordingSink{ref: channels.TicketRef{ID: "T-1", Created: true}}
+	sink := &channeltest.Recorder{Ref: channels.TicketRef{ID: "T-1", Created: true}}
 	c := newChannel(t, sink)
 
 	w := post(t, c.Handler(), "/twilio/sms", smsForm("  My printer is on fire  "))
@@ -165,19 +144,19 @@ func TestSMSInbound(t *testing.T) {
 			"message_sid": messageSID, "account_sid": accountSID, "num_segments": "1", "num_media": "0",
 			"sms_status": "received", "from_city": "SPRINGFIELD", "from_country": "US",
 		},
-	}}, sink.messages())
-	require.Equal(t, "sms:message:"+messageSID, sink.messages()[0].DedupKey())
+	}}, sink.Accepted())
+	require.Equal(t, "sms:message:"+messageSID, sink.Accepted()[0].DedupKey())
 }
 
 func TestSMSReplayAnswersTheSame(t *testing.T) {
-	sink := &recordingSink{ref: channels.TicketRef{ID: "T-1"}}
+	sink := &channeltest.Recorder{Ref: channels.TicketRef{ID: "T-1"}}
 	c := newChannel(t, sink)
 	first := post(t, c.Handler(), "/twilio/sms", smsForm("hello"))
 	for range 3 {
 		again := post(t, c.Handler(), "/twilio/sms", smsForm("hello"))
 		require.Equal(t, first.Body.String(), again.Body.String())
 	}
-	msgs := sink.messages()
+	msgs := sink.Accepted()
 	require.Len(t, msgs, 4, "every delivery reaches the sink, which dedupes by key")
 	for _, m := range msgs {
 		require.Equal(t, msgs[0].DedupKey(), m.DedupKey())
@@ -185,7 +164,7 @@ func TestSMSReplayAnswersTheSame(t *testing.T) {
 }
 
 func TestMMSMediaKeptAsLinks(t *testing.T) {
-	sink := &recordingSink{}
+	sink := &channeltest.Recorder{}
 	c := newChannel(t, sink)
 	form := smsForm("see photo")
 	form.Set("NumMedia", "2")
@@ -200,7 +179,7 @@ func TestMMSMediaKeptAsLinks(t *testing.T) {
 	require.Equal(t, []channels.Attachment{
 		{Name: "media0", ContentType: "image/jpeg", URL: form.Get("MediaUrl0")},
 		{Name: "media1", ContentType: "application/pdf", URL: form.Get("MediaUrl1")},
-	}, sink.messages()[0].Attachments)
+	}, sink.Accepted()[0].Attachments)
 }
 
 func TestSMSKeywords(t *testing.T) {
@@ -226,11 +205,11 @@ func TestSMSKeywords(t *testing.T) {
 		{"help me please", channels.EventMessage, false},
 	} {
 		t.Run(tc.body, func(t *testing.T) {
-			sink := &recordingSink{}
+			sink := &channeltest.Recorder{}
 			c := newChannel(t, sink)
 			resp := twiml(t, post(t, c.Handler(), "/twilio/sms", smsForm(tc.body)))
 
-			msgs := sink.messages()
+			msgs := sink.Accepted()
 			require.Len(t, msgs, 1)
 			require.Equal(t, tc.event, msgs[0].Event)
 			require.Equal(t, tc.body, msgs[0].Text)
@@ -246,7 +225,7 @@ func TestSMSKeywords(t *testing.T) {
 }
 
 func TestSMSStatusCallback(t *testing.T) {
-	sink := &recordingSink{}
+	sink := &channeltest.Recorder{}
 	c := newChannel(t, sink)
 	form := url.Values{
 		"AccountSid": {accountSID}, "MessageSid": {messageSID}, "SmsSid": {messageSID},
@@ -258,7 +237,7 @@ func TestSMSStatusCallback(t *testing.T) {
 		Kind: channels.SMS, Event: channels.EventStatus, ExternalID: messageSID + ":undelivered", To: customer,
 		ReceivedAt: fixedNow,
 		Meta:       map[string]string{"message_sid": messageSID, "status": "undelivered", "error_code": "30003"},
-	}}, sink.messages())
+	}}, sink.Accepted())
 }
 
 func TestWebhookRejectsBadSignatures(t *testing.T) {
@@ -351,12 +330,11 @@ func TestWebhookRejectsBadSignatures(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sink := &recordingSink{}
+			sink := &channeltest.Recorder{}
 			c := newChannel(t, sink)
-			w := serve(c.Handler(), tc.req())
+			w := channeltest.AssertVerifiedBeforeSink(t, c.Handler(), tc.req(), sink)
 			require.Equal(t, http.StatusForbidden, w.Code, w.Body.String())
-			require.NotContains(t, w.Body.String(), authToken)
-			require.Empty(t, sink.messages(), "nothing reaches the sink")
+			channeltest.AssertNoSecret(t, w.Body.String(), authToken)
 		})
 	}
 }
@@ -415,17 +393,17 @@ func TestWebhookRejectsBadRequests(t *testing.T) {
 		{"unknown path", sign("/twilio/fax", smsForm("hi").Encode()), http.StatusNotFound},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			sink := &recordingSink{}
+			sink := &channeltest.Recorder{}
 			c := newChannel(t, sink)
 			w := serve(c.Handler(), tc.req)
 			require.Equal(t, tc.status, w.Code, w.Body.String())
-			require.Empty(t, sink.messages())
+			require.Empty(t, sink.Accepted())
 		})
 	}
 }
 
 func TestSinkErrorAsksTwilioToRetry(t *testing.T) {
-	sink := &recordingSink{err: errors.New("disk full")}
+	sink := channeltest.NewFailing(errors.New("disk full"))
 	c := newChannel(t, sink)
 	for _, tc := range []struct {
 		path string
@@ -434,18 +412,17 @@ func TestSinkErrorAsksTwilioToRetry(t *testing.T) {
 		{"/twilio/sms", smsForm("hello")},
 		{"/twilio/voice", callForm()},
 	} {
-		w := post(t, c.Handler(), tc.path, tc.form)
+		w := channeltest.AssertSinkErrorIs5xx(t, c.Handler(), twiliotest.SignedRequest(t, authToken, publicURL+tc.path, tc.form), sink, sink.Err)
 		require.Equal(t, http.StatusServiceUnavailable, w.Code)
 		require.Empty(t, w.Body.String(), "no TwiML: the message was not taken")
-		require.NotContains(t, w.Body.String(), "disk full")
 	}
-	require.Len(t, sink.messages(), 2)
+	require.Len(t, sink.Accepted(), 2)
 }
 
 // Behind a proxy the request arrives with an internal Host; the signature
 // is over the public URL Twilio called.
 func TestBehindProxy(t *testing.T) {
-	sink := &recordingSink{}
+	sink := &channeltest.Recorder{}
 	c := newChannel(t, sink)
 	srv := httptest.NewServer(c.Handler())
 	defer srv.Close()
@@ -469,17 +446,17 @@ func TestBehindProxy(t *testing.T) {
 
 	require.Equal(t, http.StatusOK, send(publicURL+"/twilio/sms", nil))
 	require.Equal(t, http.StatusOK, send("https://intake.example.com:443/twilio/sms", nil), "default port may be in the signed URL")
-	require.Len(t, sink.messages(), 2)
+	require.Len(t, sink.Accepted(), 2)
 
 	require.Equal(t, http.StatusForbidden, send("http://internal:8080/twilio/sms", nil), "the Host header is not the URL")
 	require.Equal(t, http.StatusForbidden, send(srv.URL+"/twilio/sms", nil))
 	require.Equal(t, http.StatusForbidden, send("https://evil.example/twilio/sms",
 		http.Header{"X-Forwarded-Host": {"evil.example"}, "X-Forwarded-Proto": {"https"}}), "forwarded headers are ignored")
-	require.Len(t, sink.messages(), 2)
+	require.Len(t, sink.Accepted(), 2)
 }
 
 func TestVoiceOwnerOnShiftIsDialled(t *testing.T) {
-	sink := &recordingSink{ref: channels.TicketRef{ID: "T-7", Created: true, Owner: "dana",
+	sink := &channeltest.Recorder{Ref: channels.TicketRef{ID: "T-7", Created: true, Owner: "dana",
 		OwnerName: "Dana Scully", OwnerPhone: "+15550002222", OwnerOnShift: true}}
 	c := newChannel(t, sink)
 
@@ -498,7 +475,7 @@ func TestVoiceOwnerOnShiftIsDialled(t *testing.T) {
 		From: channels.Contact{Phone: customer}, To: ourNumber, Text: "Incoming call", ReceivedAt: fixedNow,
 		Meta: map[string]string{"call_sid": callSID, "account_sid": accountSID, "call_status": "ringing",
 			"direction": "inbound", "from_country": "US"},
-	}}, sink.messages())
+	}}, sink.Accepted())
 }
 
 func assertVoicemail(t *testing.T, resp response, ticket string) {
@@ -520,7 +497,7 @@ func TestVoiceOwnerOffShiftTakesVoicemail(t *testing.T) {
 		"no phone":  {ID: "T-8", OwnerName: "Dana", OwnerOnShift: true},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := newChannel(t, &recordingSink{ref: ref})
+			c := newChannel(t, &channeltest.Recorder{Ref: ref})
 			assertVoicemail(t, twiml(t, post(t, c.Handler(), "/twilio/voice", callForm())), "T-8")
 		})
 	}
@@ -545,14 +522,14 @@ func TestVoiceDialOutcomes(t *testing.T) {
 		{"completed", []string{"Hangup"}},
 	} {
 		t.Run(tc.status, func(t *testing.T) {
-			sink := &recordingSink{ref: channels.TicketRef{ID: "T-7"}}
+			sink := &channeltest.Recorder{Ref: channels.TicketRef{ID: "T-7"}}
 			c := newChannel(t, sink)
 			resp := twiml(t, post(t, c.Handler(), "/twilio/voice/status?ticket=T-7", dialForm(tc.status)))
 			require.Equal(t, tc.verbs, resp.names())
 			if tc.status != "completed" {
 				assertVoicemail(t, resp, "T-7")
 			}
-			m := sink.messages()[0]
+			m := sink.Accepted()[0]
 			require.Equal(t, channels.Voice, m.Kind)
 			require.Equal(t, channels.EventCall, m.Event)
 			require.Equal(t, callSID+":dial:"+tc.status, m.ExternalID, "the owner's leg has its own key")
@@ -564,13 +541,13 @@ func TestVoiceDialOutcomes(t *testing.T) {
 	}
 
 	t.Run("status callback", func(t *testing.T) {
-		sink := &recordingSink{ref: channels.TicketRef{ID: "T-7"}}
+		sink := &channeltest.Recorder{Ref: channels.TicketRef{ID: "T-7"}}
 		c := newChannel(t, sink)
 		f := callForm()
 		f.Set("CallStatus", "completed")
 		f.Set("CallDuration", "42")
 		require.Empty(t, twiml(t, post(t, c.Handler(), "/twilio/voice/status", f)).Verbs)
-		m := sink.messages()[0]
+		m := sink.Accepted()[0]
 		require.Equal(t, callSID+":completed", m.ExternalID)
 		require.Equal(t, "voice:call:"+callSID, m.ThreadKey)
 		require.Equal(t, map[string]string{"call_sid": callSID, "call_status": "completed", "call_duration": "42"}, m.Meta)
@@ -578,7 +555,7 @@ func TestVoiceDialOutcomes(t *testing.T) {
 }
 
 func TestVoicemailRecordingAndTranscription(t *testing.T) {
-	sink := &recordingSink{ref: channels.TicketRef{ID: "T-7"}}
+	sink := &channeltest.Recorder{Ref: channels.TicketRef{ID: "T-7"}}
 	c := newChannel(t, sink)
 	recURL := "https://api.twilio.com/2010-04-01/Accounts/" + accountSID + "/Recordings/" + recSID
 
@@ -599,7 +576,7 @@ func TestVoicemailRecordingAndTranscription(t *testing.T) {
 	tr.Set("TranscriptionText", "Hi, my VPN is down <again> & I can't work.")
 	require.Empty(t, twiml(t, post(t, c.Handler(), "/twilio/voice/transcription?ticket=T-7", tr)).Verbs)
 
-	msgs := sink.messages()
+	msgs := sink.Accepted()
 	require.Len(t, msgs, 2)
 	require.Equal(t, channels.Message{
 		Kind: channels.Voice, Event: channels.EventVoicemail, ExternalID: recSID, ThreadKey: "voice:call:" + callSID,
@@ -619,7 +596,7 @@ func TestVoicemailRecordingAndTranscription(t *testing.T) {
 
 func TestTwiMLIsEscaped(t *testing.T) {
 	ref := channels.TicketRef{ID: "T-7&x=<1>", OwnerName: `Dana "D" O'Neil <&>`, OwnerPhone: "+1555&<x>", OwnerOnShift: true}
-	c := newChannel(t, &recordingSink{ref: ref})
+	c := newChannel(t, &channeltest.Recorder{Ref: ref})
 	resp := twiml(t, post(t, c.Handler(), "/twilio/voice", callForm()))
 	require.Contains(t, resp.verb(t, "Say").Text, `Connecting you to Dana "D" O'Neil <&>.`)
 	require.Equal(t, "+1555&<x>", resp.verb(t, "Dial").Text)
@@ -631,7 +608,7 @@ func TestTwiMLIsEscaped(t *testing.T) {
 // A withheld number arrives as From=anonymous beside FromCity=: "From"
 // sorts before "FromCity" though "Fromanonymous" sorts after it.
 func TestAnonymousCallerAccepted(t *testing.T) {
-	sink := &recordingSink{ref: channels.TicketRef{ID: "T-3"}}
+	sink := &channeltest.Recorder{Ref: channels.TicketRef{ID: "T-3"}}
 	c := newChannel(t, sink)
 	f := callForm()
 	f.Set("From", "anonymous")
@@ -639,22 +616,22 @@ func TestAnonymousCallerAccepted(t *testing.T) {
 	f.Set("FromCity", "")
 	f.Set("CallerCity", "")
 	twiml(t, post(t, c.Handler(), "/twilio/voice", f))
-	require.Equal(t, "anonymous", sink.messages()[0].From.Phone)
+	require.Equal(t, "anonymous", sink.Accepted()[0].From.Phone)
 }
 
 func TestNewValidatesConfig(t *testing.T) {
-	_, err := twilio.New(twilio.Config{AuthToken: "s3cr3t!"}, &recordingSink{}, nil)
+	_, err := twilio.New(twilio.Config{AuthToken: "s3cr3t!"}, &channeltest.Recorder{}, nil)
 	require.Error(t, err)
 	for _, key := range []string{"channels.twilio.account_sid", "channels.twilio.auth_token", "channels.twilio.number", "public_url"} {
 		require.Contains(t, err.Error(), key)
 	}
-	require.NotContains(t, err.Error(), "s3cr3t")
+	channeltest.AssertNoSecret(t, err, "s3cr3t!")
 
 	cfg := testConfig()
 	cfg.PublicURL = "intake.example.com"
 	cfg.DialTimeout = 2
 	cfg.APIURL = "ftp://x"
-	_, err = twilio.New(cfg, &recordingSink{}, nil)
+	_, err = twilio.New(cfg, &channeltest.Recorder{}, nil)
 	require.ErrorContains(t, err, "public_url")
 	require.ErrorContains(t, err, "dial_timeout")
 	require.ErrorContains(t, err, "api_url")
@@ -669,7 +646,7 @@ func TestDialTimeoutAndTrailingSlash(t *testing.T) {
 	cfg := testConfig()
 	cfg.DialTimeout = 35
 	cfg.PublicURL = publicURL + "/"
-	c, err := twilio.New(cfg, &recordingSink{ref: channels.TicketRef{ID: "T-1", OwnerPhone: "+1555", OwnerOnShift: true}}, nil)
+	c, err := twilio.New(cfg, &channeltest.Recorder{Ref: channels.TicketRef{ID: "T-1", OwnerPhone: "+1555", OwnerOnShift: true}}, nil)
 	require.NoError(t, err)
 	dial := twiml(t, post(t, c.Handler(), "/twilio/voice", callForm())).verb(t, "Dial")
 	require.Equal(t, "35", dial.attr("timeout"))
@@ -677,7 +654,7 @@ func TestDialTimeoutAndTrailingSlash(t *testing.T) {
 }
 
 func TestAck(t *testing.T) {
-	c := newChannel(t, &recordingSink{})
+	c := newChannel(t, &channeltest.Recorder{})
 	require.Equal(t, twilio.DefaultAckTemplate, c.AckTemplate())
 	require.Equal(t, "Thanks, we got your message. Ticket T-4 is with Dana; reply here to add to it.",
 		c.Ack(channels.TicketRef{ID: "T-4", Owner: "dana", OwnerName: "Dana Scully"}))
@@ -688,7 +665,7 @@ func TestAck(t *testing.T) {
 // TestHelpNotAnsweredAfterOptOut: an opted-out number gets no text at all,
 // not even the help line.
 func TestHelpNotAnsweredAfterOptOut(t *testing.T) {
-	sink := &recordingSink{ref: channels.TicketRef{ID: "T-1", OptedOut: true}}
+	sink := &channeltest.Recorder{Ref: channels.TicketRef{ID: "T-1", OptedOut: true}}
 	c := newChannel(t, sink)
 	resp := twiml(t, post(t, c.Handler(), "/twilio/sms", smsForm("HELP")))
 	require.Empty(t, resp.Verbs)
@@ -712,4 +689,51 @@ func hangingAPI(t *testing.T) twilio.Config {
 	cfg := testConfig()
 	cfg.APIURL = slow.URL
 	return cfg
+}
+
+// The adapter contract (channeltest) on every webhook path: verified
+// before the sink, a replay carries one DedupKey, a sink error is a 5xx,
+// and the auth token is in no answer and no log line. The token here is
+// its own: the shared one is a substring of the test SIDs.
+func TestWebhookContract(t *testing.T) {
+	const token = "5ec7e7a0b1c2d3e4f5a6b7c8d9e0f1aa"
+	cfg := testConfig()
+	cfg.AuthToken = token
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	status := url.Values{
+		"AccountSid": {accountSID}, "MessageSid": {messageSID}, "MessageStatus": {"delivered"},
+		"To": {customer}, "From": {ourNumber},
+	}
+	for _, tc := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/twilio/sms", smsForm("hello")},
+		{"/twilio/voice", callForm()},
+		{"/twilio/sms/status", status},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			signed := func() *http.Request { return twiliotest.SignedRequest(t, token, publicURL+tc.path, tc.form) }
+
+			sink := &channeltest.Recorder{Ref: channels.TicketRef{ID: "T-1"}}
+			c, err := twilio.New(cfg, sink, logger)
+			require.NoError(t, err)
+			unsigned := signed()
+			unsigned.Header.Del("X-Twilio-Signature")
+			channeltest.AssertVerifiedBeforeSink(t, c.Handler(), unsigned, sink)
+			forged := signed()
+			forged.Header.Set("X-Twilio-Signature", twiliotest.Signature("ffffffffffffffffffffffffffffffff", publicURL+tc.path, tc.form))
+			channeltest.AssertVerifiedBeforeSink(t, c.Handler(), forged, sink)
+			channeltest.AssertReplaySameKey(t, c.Handler(), signed, sink)
+
+			failing := channeltest.NewFailing(errors.New("disk full"))
+			c, err = twilio.New(cfg, failing, logger)
+			require.NoError(t, err)
+			w := channeltest.AssertSinkErrorIs5xx(t, c.Handler(), signed(), failing, failing.Err)
+			channeltest.AssertNoSecret(t, w.Body.String(), token)
+		})
+	}
+	require.NotEmpty(t, logs.String(), "the refusals and the failure were logged")
+	channeltest.AssertNoSecret(t, &logs, token)
 }
