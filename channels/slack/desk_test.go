@@ -1,7 +1,6 @@
 package slack_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -227,29 +226,11 @@ func (f *flags) Flag(_ context.Context, key string) (string, error) {
 	return f.m[key], nil
 }
 
-// logBuffer is a log sink safe to read while the adapter writes.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // rig is the adapter over a recording desk, talking to a slacktest
 // workspace, served by an httptest server.
 type rig struct {
 	app   *slack.App
-	logs  *logBuffer // everything the adapter logged
+	logs  *channeltest.Logs // everything the adapter logged
 	desk  *desk
 	flags *flags
 	slack *slacktest.Server
@@ -260,7 +241,7 @@ type rig struct {
 func newRig(t *testing.T, tune ...func(*slack.Config)) *rig {
 	t.Helper()
 	sl := slacktest.New(t)
-	r := &rig{desk: newDesk(), logs: &logBuffer{}, flags: &flags{m: map[string]string{}}, slack: sl, now: time.Now()}
+	r := &rig{desk: newDesk(), logs: &channeltest.Logs{}, flags: &flags{m: map[string]string{}}, slack: sl, now: time.Now()}
 	cfg := slack.Config{BotToken: slacktest.BotToken, SigningSecret: slacktest.SigningSecret, Channel: triage, APIURL: sl.APIURL(),
 		Reps: []slack.Rep{
 			{ID: "maria", Name: "Maria Santos", SlackUser: uMaria, Role: routing.RoleManager},
@@ -271,7 +252,7 @@ func newRig(t *testing.T, tune ...func(*slack.Config)) *rig {
 	for _, f := range tune {
 		f(&cfg)
 	}
-	app, err := slack.New(cfg, r.desk, slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	app, err := slack.New(cfg, r.desk, r.logs.Logger())
 	require.NoError(t, err)
 	r.app = app
 	hs := httptest.NewServer(app.Handler())

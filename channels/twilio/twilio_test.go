@@ -1,10 +1,8 @@
 package twilio_test
 
 import (
-	"bytes"
 	"encoding/xml"
 	"errors"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -699,8 +697,8 @@ func TestWebhookContract(t *testing.T) {
 	const token = "5ec7e7a0b1c2d3e4f5a6b7c8d9e0f1aa"
 	cfg := testConfig()
 	cfg.AuthToken = token
-	var logs bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var logs channeltest.Logs
+	logger := logs.Logger()
 	status := url.Values{
 		"AccountSid": {accountSID}, "MessageSid": {messageSID}, "MessageStatus": {"delivered"},
 		"To": {customer}, "From": {ourNumber},
