@@ -8,7 +8,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -24,9 +23,9 @@ func TestLargeInputsBounded(t *testing.T) {
 		start := time.Now()
 		p, err := Parse([]byte(hdr+body), ParseOptions{})
 		require.NoError(t, err, name)
-		assert.Less(t, time.Since(start), 5*time.Second, name)
-		assert.LessOrEqual(t, len(p.Text), DefaultMaxText, name)
-		assert.True(t, utf8.ValidString(p.Text), name)
+		require.Less(t, time.Since(start), 5*time.Second, name)
+		require.LessOrEqual(t, len(p.Text), DefaultMaxText, name)
+		require.True(t, utf8.ValidString(p.Text), name)
 	}
 }
 
@@ -65,12 +64,12 @@ func TestHostileStructureBounded(t *testing.T) {
 			elapsed := time.Since(start)
 			runtime.ReadMemStats(&after)
 			require.NoError(t, err)
-			assert.True(t, p.Truncated, "limits hit are reported")
-			assert.LessOrEqual(t, len(p.Attachments), DefaultMaxAttachments)
-			assert.Less(t, elapsed, 5*time.Second)
+			require.True(t, p.Truncated, "limits hit are reported")
+			require.LessOrEqual(t, len(p.Attachments), DefaultMaxAttachments)
+			require.Less(t, elapsed, 5*time.Second)
 			allocated := after.TotalAlloc - before.TotalAlloc
 			t.Logf("%d bytes in, %d attachments listed (+%d omitted), %d bytes allocated, %s", len(raw), len(p.Attachments), p.AttachmentsOmitted, allocated, elapsed)
-			assert.Less(t, allocated, uint64(64*len(raw)+(8<<20)), "memory stays in proportion to the input")
+			require.Less(t, allocated, uint64(64*len(raw)+(8<<20)), "memory stays in proportion to the input")
 		})
 	}
 }

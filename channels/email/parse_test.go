@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/intakehq/intake/channels"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -41,7 +40,7 @@ func TestGolden(t *testing.T) {
 			g.Class, g.Reason = Classify(p, ours)
 			if perr != nil {
 				g.Err = perr.Error()
-				assert.ErrorIs(t, perr, ErrMalformed)
+				require.ErrorIs(t, perr, ErrMalformed)
 			}
 			got, err := json.MarshalIndent(g, "", "  ")
 			require.NoError(t, err)
@@ -53,7 +52,7 @@ func TestGolden(t *testing.T) {
 			}
 			want, err := os.ReadFile(gf)
 			require.NoError(t, err, "run go test -update")
-			assert.Equal(t, string(want), string(got))
+			require.Equal(t, string(want), string(got))
 		})
 	}
 }
@@ -63,16 +62,16 @@ func TestBrokenMIMEKeepsRawText(t *testing.T) {
 	require.NoError(t, err)
 	p, err := Parse(raw, ParseOptions{})
 	require.ErrorIs(t, err, ErrMalformed)
-	assert.Contains(t, p.Text, "Outlook crashes right after the splash screen.")
-	assert.Equal(t, "broken.1@northwind.example", p.MessageID)
-	assert.Equal(t, "gus@northwind.example", p.From.Address)
+	require.Contains(t, p.Text, "Outlook crashes right after the splash screen.")
+	require.Equal(t, "broken.1@northwind.example", p.MessageID)
+	require.Equal(t, "gus@northwind.example", p.From.Address)
 }
 
 func TestGarbageHeader(t *testing.T) {
 	p, err := Parse([]byte("this is not\x00 a header\r\nat all"), ParseOptions{})
 	require.ErrorIs(t, err, ErrMalformed)
-	assert.True(t, utf8.ValidString(p.Text))
-	assert.NotEmpty(t, p.Text)
+	require.True(t, utf8.ValidString(p.Text))
+	require.NotEmpty(t, p.Text)
 }
 
 func TestTextCap(t *testing.T) {
@@ -80,9 +79,9 @@ func TestTextCap(t *testing.T) {
 	raw := "From: a@b.example\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body
 	p, err := Parse([]byte(raw), ParseOptions{MaxText: 101})
 	require.NoError(t, err)
-	assert.LessOrEqual(t, len(p.Text), 101)
-	assert.True(t, utf8.ValidString(p.Text))
-	assert.True(t, p.Truncated)
+	require.LessOrEqual(t, len(p.Text), 101)
+	require.True(t, utf8.ValidString(p.Text))
+	require.True(t, p.Truncated)
 }
 
 func nested(depth int) string {
@@ -103,13 +102,13 @@ func itoa(i int) string { return strconv.Itoa(i) }
 func TestDeepNestingTruncated(t *testing.T) {
 	p, err := Parse([]byte(nested(100)), ParseOptions{})
 	require.NoError(t, err)
-	assert.True(t, p.Truncated)
-	assert.Empty(t, p.Text)
+	require.True(t, p.Truncated)
+	require.Empty(t, p.Text)
 
 	p, err = Parse([]byte(nested(3)), ParseOptions{})
 	require.NoError(t, err)
-	assert.False(t, p.Truncated)
-	assert.Equal(t, "deep", p.Text)
+	require.False(t, p.Truncated)
+	require.Equal(t, "deep", p.Text)
 }
 
 func TestManyPartsTruncated(t *testing.T) {
@@ -121,21 +120,21 @@ func TestManyPartsTruncated(t *testing.T) {
 	b.WriteString("--x--\r\n")
 	p, err := Parse([]byte(b.String()), ParseOptions{MaxAttachments: 10})
 	require.NoError(t, err)
-	assert.True(t, p.Truncated)
-	assert.Len(t, p.Attachments, 10)
-	assert.Equal(t, DefaultMaxParts-1-10, p.AttachmentsOmitted)
+	require.True(t, p.Truncated)
+	require.Len(t, p.Attachments, 10)
+	require.Equal(t, DefaultMaxParts-1-10, p.AttachmentsOmitted)
 }
 
 func TestNoMIMEVersionPlain(t *testing.T) {
 	p, err := Parse([]byte("From: x@y.example\nSubject: hi\n\nhello\n"), ParseOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, "hello", p.Text)
-	assert.Equal(t, "hi", p.Subject)
+	require.Equal(t, "hello", p.Text)
+	require.Equal(t, "hi", p.Subject)
 }
 
 func TestMalformedWraps(t *testing.T) {
 	_, err := Parse([]byte("From: a@b.example\r\nContent-Type: multipart/mixed\r\n\r\nbody"), ParseOptions{})
-	assert.True(t, errors.Is(err, ErrMalformed))
+	require.ErrorIs(t, err, ErrMalformed)
 }
 
 func FuzzParse(f *testing.F) {

@@ -3,7 +3,7 @@ package email
 import (
 	"testing"
 
-	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestTicketToken(t *testing.T) {
@@ -24,8 +24,8 @@ func TestTicketToken(t *testing.T) {
 		{"[T-1] and [T-2]", "T-1", true},
 	} {
 		got, ok := TicketToken(tc.in)
-		assert.Equal(t, tc.ok, ok, tc.in)
-		assert.Equal(t, tc.want, got, tc.in)
+		require.Equal(t, tc.ok, ok, tc.in)
+		require.Equal(t, tc.want, got, tc.in)
 	}
 }
 
@@ -42,7 +42,7 @@ func TestReplySubject(t *testing.T) {
 		{"T-5", "Hi\r\nBcc: evil@x.example", "[T-5] Re: Hi Bcc: evil@x.example"},
 		{"T-5", "Reply needed", "[T-5] Re: Reply needed"},
 	} {
-		assert.Equal(t, tc.want, ReplySubject(tc.id, tc.in), tc.in)
+		require.Equal(t, tc.want, ReplySubject(tc.id, tc.in), tc.in)
 	}
 }
 
@@ -57,7 +57,7 @@ func TestSanitizeHeader(t *testing.T) {
 		{"bad\xffutf8", "badutf8"},
 		{"Grüße 日本", "Grüße 日本"},
 	} {
-		assert.Equal(t, tc.want, SanitizeHeader(tc.in), "%q", tc.in)
+		require.Equal(t, tc.want, SanitizeHeader(tc.in), "%q", tc.in)
 	}
 }
 
@@ -85,7 +85,7 @@ func TestClassifyHeaders(t *testing.T) {
 		{Parsed{From: Address{Address: "helpdesk@intake.example"}}, Loop},
 	} {
 		got, reason := Classify(tc.p, ours)
-		assert.Equal(t, tc.want, got, "%v %s", tc.p.Headers, reason)
+		require.Equal(t, tc.want, got, "%v %s", tc.p.Headers, reason)
 	}
 }
 
@@ -100,25 +100,25 @@ func TestNewText(t *testing.T) {
 		{"From: the start I said it\nworks", "From: the start I said it\nworks"},
 		{"body\n--\nsig", "body"},
 	} {
-		assert.Equal(t, tc.want, NewText(tc.in), "%q", tc.in)
+		require.Equal(t, tc.want, NewText(tc.in), "%q", tc.in)
 	}
 }
 
 func TestHTMLToText(t *testing.T) {
 	got := HTMLToText(`<html><head><style>x{}</style><script>evil()</script></head><body><p>A &amp; B</p><div>C<br>D</div><script>bad()</script><ul><li>one</li><li>two</li></ul><blockquote>q</blockquote></body></html>`)
-	assert.Equal(t, "A & B\n\nC\nD\n- one\n- two\n\n> q", got)
-	assert.NotContains(t, got, "evil")
+	require.Equal(t, "A & B\n\nC\nD\n- one\n- two\n\n> q", got)
+	require.NotContains(t, got, "evil")
 }
 
 func TestHTMLInlineSpacing(t *testing.T) {
-	assert.Equal(t, "at 97%. Bold", HTMLToText(`<p>at&nbsp;<span>97%</span>. <b>Bold</b></p>`))
-	assert.Equal(t, "see docs (https://x.example/d)", HTMLToText(`see <a href="https://x.example/d">docs</a>`))
-	assert.Equal(t, "x (y)", HTMLToText(`x <a href="javascript:alert(1)">(y)</a>`))
+	require.Equal(t, "at 97%. Bold", HTMLToText(`<p>at&nbsp;<span>97%</span>. <b>Bold</b></p>`))
+	require.Equal(t, "see docs (https://x.example/d)", HTMLToText(`see <a href="https://x.example/d">docs</a>`))
+	require.Equal(t, "x (y)", HTMLToText(`x <a href="javascript:alert(1)">(y)</a>`))
 }
 
 func TestHTMLReplyQuoteTrimmed(t *testing.T) {
 	apple := `<html><body dir="auto"><div dir="ltr">Still broken.</div><div dir="ltr"><br><div dir="ltr">Sent from my iPhone</div><div dir="ltr"><br><blockquote type="cite">On 3 Mar 2026, at 10:02, IT Support &lt;support@intake.example&gt; wrote:<br><br></blockquote></div><blockquote type="cite"><div dir="ltr">Hi Ann, please restart.<br><br>[T-42]</div></blockquote></div></body></html>`
-	assert.Equal(t, "Still broken.", NewText(HTMLToText(apple)))
+	require.Equal(t, "Still broken.", NewText(HTMLToText(apple)))
 	gmail := `<div dir="ltr">Done, thanks</div><br><div class="gmail_quote"><div dir="ltr" class="gmail_attr">On Mon, Mar 2, 2026 at 9:00 AM Support &lt;s@x&gt; wrote:<br></div><blockquote class="gmail_quote">Try now</blockquote></div>`
-	assert.Equal(t, "Done, thanks", NewText(HTMLToText(gmail)))
+	require.Equal(t, "Done, thanks", NewText(HTMLToText(gmail)))
 }

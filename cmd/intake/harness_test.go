@@ -33,7 +33,7 @@ type backend struct {
 func backends() []backend {
 	return []backend{
 		{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "intake.db") }},
-		{"redis", redisURL},
+		{"redis", func(t *testing.T) string { return redisURL(t) }},
 	}
 }
 
@@ -46,7 +46,7 @@ func redisAddr() string {
 
 // redisURL returns a URL with a fresh key prefix on the test Redis, and
 // deletes the prefix's keys when the test ends.
-func redisURL(t *testing.T) string {
+func redisURL(t testing.TB) string {
 	t.Helper()
 	addr := redisAddr()
 	rdb := redis.NewClient(&redis.Options{Addr: addr})

@@ -1,69 +1,34 @@
-package ingesttest
+package main
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/intakehq/intake/channels"
 	"github.com/intakehq/intake/channels/email"
 	"github.com/intakehq/intake/channels/email/emailtest"
 	"github.com/intakehq/intake/ownership"
-	"github.com/intakehq/intake/ownership/redisstore"
-	"github.com/intakehq/intake/ownership/sqlitestore"
 	"github.com/intakehq/intake/routing"
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
 
-// openStore opens a fresh store of the named backend: SQLite in a temp
-// dir, or the test Redis (INTAKE_TEST_REDIS_ADDR, default 127.0.0.1:6379)
-// under a fresh key prefix, skipped when unreachable unless
-// INTAKE_REQUIRE_REDIS=1.
-func openStore(t testing.TB, backend string) ownership.Store {
+// openTestStore opens a fresh store of the named backend through the
+// same openStore serve uses: SQLite in a temp dir, or the test Redis under
+// a fresh key prefix (redisURL: skipped when unreachable unless
+// INTAKE_REQUIRE_REDIS=1).
+func openTestStore(t testing.TB, backend string) ownership.Store {
 	t.Helper()
-	ctx := context.Background()
-	if backend == "sqlite" {
-		s, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "intake.db"), slog.New(slog.DiscardHandler))
-		require.NoError(t, err)
-		t.Cleanup(func() { _ = s.Close() })
-		return s
+	url := "sqlite:" + filepath.Join(t.TempDir(), "intake.db")
+	if backend == "redis" {
+		url = redisURL(t)
 	}
-	addr := os.Getenv("INTAKE_TEST_REDIS_ADDR")
-	if addr == "" {
-		addr = "127.0.0.1:6379"
-	}
-	rdb := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second})
-	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	if err := rdb.Ping(pctx).Err(); err != nil {
-		_ = rdb.Close()
-		if os.Getenv("INTAKE_REQUIRE_REDIS") == "1" {
-			t.Fatalf("Redis at %s is required (INTAKE_REQUIRE_REDIS=1) but unreachable: %v", addr, err)
-		}
-		t.Skipf("SKIPPING Redis backend: no Redis at %s (%v)", addr, err)
-	}
-	prefix := fmt.Sprintf("test%x", rand.Uint64())
-	s, err := redisstore.Open(ctx, fmt.Sprintf("redis://%s/0?prefix=%s", addr, prefix), slog.New(slog.DiscardHandler))
+	s, err := openStore(context.Background(), url, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
-	t.Cleanup(func() {
-		_ = s.Close()
-		iter := rdb.Scan(ctx, 0, "{"+prefix+"}:*", 1000).Iterator()
-		var keys []string
-		for iter.Next(ctx) {
-			keys = append(keys, iter.Val())
-		}
-		if len(keys) > 0 {
-			rdb.Del(ctx, keys...)
-		}
-		_ = rdb.Close()
-	})
+	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
@@ -77,7 +42,7 @@ func newLedgerOn(t testing.TB, backend string) *ledger {
 		Teams: []routing.Team{{ID: "helpdesk", Members: []string{"dana"}, Strategy: routing.LeastLoaded, Fallback: "maria"}},
 	})
 	require.NoError(t, err)
-	store := openStore(t, backend)
+	store := openTestStore(t, backend)
 	svc, err := ownership.NewService(ownership.Options{Store: store, Router: router,
 		Orgs:     []ownership.Org{{ID: "acme", Domains: []string{"acmedental.example"}}},
 		Outbound: map[channels.Kind]bool{channels.Email: true}})

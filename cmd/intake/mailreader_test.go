@@ -1,9 +1,11 @@
-// Package ingesttest tests the mailbox reader end to end: a real IMAP
-// server (emailtest) delivering into a real ledger on SQLite (and, for the
-// hostile mailbox, on Redis too). It lives apart from channels/email so
-// that package's fuzz targets do not link SQLite, which slows fuzzing a
-// thousandfold.
-package ingesttest
+// The mailbox reader end to end: a real IMAP server (emailtest)
+// delivering into a real ledger on SQLite (and, for the hostile mailbox,
+// on Redis too). It is an adapter-plus-ledger test, so it lives here with
+// the other end-to-end tests rather than in the adapter's tree, which
+// keeps channels/email's tests (and fuzz targets) free of the ledger and
+// SQLite.
+
+package main
 
 import (
 	"context"
