@@ -75,10 +75,8 @@ func (r *ReconcileSchedule) Run(ctx context.Context) {
 	}
 	for {
 		r.RunOnce(ctx)
-		select {
-		case <-ctx.Done():
+		if !Sleep(ctx, r.opts.Every) {
 			return
-		case <-time.After(r.opts.Every):
 		}
 	}
 }

@@ -156,7 +156,7 @@ func (r *Reader) Run(ctx context.Context) {
 			r.health.set("standby", nil, r.cfg.Now())
 		}
 		if err != nil || !ok {
-			sleep(ctx, r.cfg.RenewInterval)
+			channels.Sleep(ctx, r.cfg.RenewInterval)
 			continue
 		}
 		start := time.Now()
@@ -170,17 +170,8 @@ func (r *Reader) Run(ctx context.Context) {
 		}
 		wait := backoff/2 + rand.N(backoff/2+1)
 		r.logger.Warn("mailbox session ended; reconnecting", "err", err, "retry_in", wait.Round(time.Millisecond))
-		sleep(ctx, wait)
+		channels.Sleep(ctx, wait)
 		backoff = min(backoff*2, time.Minute)
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
 	}
 }
 
@@ -244,7 +235,7 @@ func (r *Reader) session(ctx context.Context) error {
 		if idle {
 			err = r.idle(ctx, c, newMail)
 		} else {
-			sleep(ctx, min(r.cfg.PollInterval, r.cfg.RenewInterval))
+			channels.Sleep(ctx, min(r.cfg.PollInterval, r.cfg.RenewInterval))
 			err = r.do(c, func() error { return c.Noop().Wait() })
 		}
 		if ctx.Err() != nil {

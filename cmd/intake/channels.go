@@ -115,7 +115,7 @@ func buildSlack(cs *channelSet, cfg *configs.Config, desk slack.Desk, store owne
 			} else {
 				logger.Warn("slack not reachable yet; retrying", "err", err)
 			}
-			sleepCtx(ctx, 10*time.Second)
+			channels.Sleep(ctx, 10*time.Second)
 		}
 		if app.SocketMode() && ctx.Err() == nil {
 			if err := app.RunSocketMode(ctx); err != nil && ctx.Err() == nil {
@@ -125,15 +125,6 @@ func buildSlack(cs *channelSet, cfg *configs.Config, desk slack.Desk, store owne
 	})
 	cs.health["slack"] = app
 	return nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }
 
 // outboundKinds are the channels the outbox can send on: those the
