@@ -254,21 +254,10 @@ func (s *Service) LogTime(ctx context.Context, a Actor, id string, minutes int, 
 // LapseOffers ends every handoff offer past its time, recording a lapsed
 // event; the owner keeps the ticket. It returns how many lapsed.
 func (s *Service) LapseOffers(ctx context.Context) (int, error) {
-	n := 0
-	err := s.eachNotClosed(ctx, func(t Ticket) error {
-		if t.Offer == nil || s.now().Before(t.Offer.ExpiresAt) {
-			return nil
-		}
-		_, err := s.change(ctx, "lapse", t.ID, nil, func(t *Ticket, now time.Time) ([]Event, error) {
-			if t.Offer == nil || now.Before(t.Offer.ExpiresAt) {
-				return nil, errNoChange
-			}
-			n++
-			return lapseOffer(t, now), nil
-		})
-		return err
-	})
-	return n, err
+	lapsed := func(t Ticket, now time.Time) bool { return t.Offer != nil && !now.Before(t.Offer.ExpiresAt) }
+	return s.sweepTickets(ctx, "lapse", lapsed, func(t *Ticket, now time.Time) ([]Event, error) {
+		return lapseOffer(t, now), nil
+	}, nil)
 }
 
 func lapseOffer(t *Ticket, now time.Time) []Event {

@@ -101,30 +101,12 @@ func (s *Service) SetAvailability(ctx context.Context, a Actor, rep string, av r
 // returns how many tickets moved. Safe to run on several replicas at once:
 // each move is a compare-and-set that re-checks the owner.
 func (s *Service) ReassignOrphans(ctx context.Context) (int, error) {
-	var orphans []Ticket
-	if err := s.eachNotClosed(ctx, func(t Ticket) error {
-		if s.unowned(t) {
-			orphans = append(orphans, t)
-		}
-		return nil
-	}); err != nil {
-		return 0, err
-	}
-	moved := 0
-	for _, o := range orphans {
-		_, err := s.change(ctx, "reassign", o.ID, nil, func(t *Ticket, now time.Time) ([]Event, error) {
-			if !s.unowned(*t) {
-				return nil, errNoChange
-			}
-			moved++
-			return s.rehome(ctx, t, now)
-		})
-		if err != nil {
-			return moved, fmt.Errorf("reassign %s: %w", o.ID, err)
-		}
-		s.logger.Warn("ticket reassigned: owner left the roster", "ticket", o.ID, "previous_owner", o.Owner)
-	}
-	return moved, nil
+	orphaned := func(t Ticket, _ time.Time) bool { return s.unowned(t) }
+	return s.sweepTickets(ctx, "reassign", orphaned, func(t *Ticket, now time.Time) ([]Event, error) {
+		return s.rehome(ctx, t, now)
+	}, func(was Ticket) {
+		s.logger.Warn("ticket reassigned: owner left the roster", "ticket", was.ID, "previous_owner", was.Owner)
+	})
 }
 
 // rehome gives t, whose owner is not on the roster, a new owner through

@@ -159,3 +159,48 @@ func (w *Sweeper) warn(err error) {
 		w.logger.Warn("sweep failed", "err", err)
 	}
 }
+
+// sweepTickets applies fn, as one change named action, to every ticket
+// not closed that due selects at the time, and calls moved (when set)
+// with the ticket as it was before each change made. due is checked again
+// on the ticket the write reads, so a rep or another replica that got
+// there first wins and nothing is written. The tickets are collected
+// before any is changed, so the changes cannot shift the listing under
+// the walk. fn may run more than once for a ticket (a conflict re-applies
+// it, see changeWithOutbox), so changes are counted after their write.
+// It returns how many tickets changed.
+func (s *Service) sweepTickets(ctx context.Context, action string, due func(Ticket, time.Time) bool, fn mutation, moved func(was Ticket)) (int, error) {
+	var todo []Ticket
+	now := s.now()
+	if err := s.eachNotClosed(ctx, func(t Ticket) error {
+		if due(t, now) {
+			todo = append(todo, t)
+		}
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, was := range todo {
+		applied := false
+		_, err := s.change(ctx, action, was.ID, nil, func(t *Ticket, now time.Time) ([]Event, error) {
+			applied = false
+			if !due(*t, now) {
+				return nil, errNoChange
+			}
+			evs, err := fn(t, now)
+			applied = err == nil
+			return evs, err
+		})
+		if err != nil {
+			return n, fmt.Errorf("%s %s: %w", action, was.ID, err)
+		}
+		if applied {
+			n++
+			if moved != nil {
+				moved(was)
+			}
+		}
+	}
+	return n, nil
+}
