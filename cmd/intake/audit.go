@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -14,14 +13,11 @@ import (
 // auditCmd lists the tickets that break a promise. Exit 0: healthy (or only
 // overdue); 1: a ticket is unowned; 2: the audit could not run.
 func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	server := fs.String("server", "http://127.0.0.1:8080", "intake server base URL")
-	token := fs.String("token", "", "API token (default $INTAKE_TOKEN or $INTAKE_ADMIN_TOKEN)")
+	fs, client := clientFlagSet("audit", "API token", stderr)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	c := newAPIClient(*server, *token, 1)
+	c := client(1)
 	var a struct {
 		ownership.Audit
 		// Scope is the tickets the token sees: "all" for a manager, else

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -17,10 +16,7 @@ import (
 // benchCmd loads a running server and checks the promises afterwards.
 // Exit 1 when a check fails.
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	server := fs.String("server", "http://127.0.0.1:8080", "intake server base URL")
-	token := fs.String("token", "", "manager API token (default $INTAKE_TOKEN or $INTAKE_ADMIN_TOKEN)")
+	fs, client := clientFlagSet("bench", "manager API token", stderr)
 	n := fs.Int("n", 1000, "requests to send")
 	c := fs.Int("c", 100, "concurrent requests")
 	mode := fs.String("mode", "create", "create: POST tickets; assign: race assigns on one ticket with the version read; assign-noversion: the same without version")
@@ -31,7 +27,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "intake bench: -n and -c must be at least 1")
 		return 2
 	}
-	cl := newAPIClient(*server, *token, *c)
+	cl := client(*c)
 	var err error
 	switch *mode {
 	case "create":

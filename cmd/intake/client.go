@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,6 +18,18 @@ type apiClient struct {
 	base  string
 	token string
 	http  *http.Client
+}
+
+// clientFlagSet is the flag set of a command that talks to a running
+// server: --server, and --token (what says which token it must be). Once
+// the flags are parsed, client builds the apiClient, keeping conns
+// connections open.
+func clientFlagSet(name, what string, stderr io.Writer) (fs *flag.FlagSet, client func(conns int) *apiClient) {
+	fs = flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	server := fs.String("server", "http://127.0.0.1:8080", "intake server base URL")
+	token := fs.String("token", "", what+" (default $INTAKE_TOKEN or $INTAKE_ADMIN_TOKEN)")
+	return fs, func(conns int) *apiClient { return newAPIClient(*server, *token, conns) }
 }
 
 func newAPIClient(server, token string, conns int) *apiClient {
