@@ -27,12 +27,14 @@
 //	threading             thread.go       which ticket a message belongs to; who may join it
 //	directory             directory.go    orgs and linked contacts
 //	creating tickets      create.go       CreateTicket, the routing inputs, capacity races
-//	opt-outs              optout.go       STOP / START (acceptOptOut), optedOut
-//	delivery outcomes     delivery.go     a provider's status callback (acceptStatus)
+//	opt-outs              optout.go       STOP / START (acceptOptOut), OptedOut
+//	delivery outcomes     delivery.go     a provider's status callback (acceptStatus); the outbox
+//	                                      worker's records: RecordRef, RecordSent, RecordDead, CountSend
 //	notifications         notify.go       the customer's auto-ack (DefaultAckTemplate), the owner's
 //	                                      notice, repMessage, managerAlerts
 //	the outbox            outbox.go       OutboxItem, Purpose, outbox states
-//	                      sender.go       Sender: claim → channels.Replier → record the outcome
+//	                      outbox/         package outbox, the Worker: claim → channels.Replier →
+//	                                      FinishOutbox → Ledger.RecordSent / RecordDead
 //	the techs' board      slack.go        triage posts, their updates, thread lines and reactions
 //	flags                 flags.go        the flag key space (optout, ref, autoack, slack, ...)
 //	actions               actions.go      Assign, Transfer, Accept/DeclineTransfer, Take, Ack,
