@@ -29,8 +29,9 @@
 //	creating tickets      create.go       CreateTicket, the routing inputs, capacity races
 //	opt-outs              optout.go       STOP / START (acceptOptOut), optedOut
 //	delivery outcomes     delivery.go     a provider's status callback (acceptStatus)
-//	notifications         notify.go       the customer's auto-ack (DefaultAckTemplate), the owner's
-//	                                      notice, repMessage, managerAlerts
+//	notifications         notify.go       the customer's auto-ack (DefaultAckTemplate, per-channel
+//	                                      templates, CheckAckTemplate), the owner's notice,
+//	                                      repMessage, managerAlerts
 //	the outbox            outbox.go       OutboxItem, Purpose, outbox states
 //	                      sender.go       Sender: claim → channels.Replier → record the outcome
 //	the techs' board      slack.go        triage posts, their updates, thread lines and reactions

@@ -59,9 +59,15 @@ type Options struct {
 	// Outbound are the channels the outbox can send on (those with a
 	// Replier): replies and notifications are only queued for these.
 	Outbound map[channels.Kind]bool
-	// AckTemplate is the customer auto-acknowledgement; {{ticket}} and
-	// {{owner}} (the owner's first name) are filled in.
+	// AckTemplate is the customer auto-acknowledgement on every channel
+	// (the acks.template key); DefaultAckTemplate when empty. {{ticket}}
+	// and {{owner}} (the owner's first name) are filled in; it must name
+	// {{ticket}} (CheckAckTemplate).
 	AckTemplate string
+	// AckTemplates override AckTemplate on one channel each, for an
+	// operator who words an SMS ack differently from an email one
+	// (channels.twilio.ack_template is the SMS one).
+	AckTemplates map[channels.Kind]string
 	// AlertChannel, when set, is a Slack channel that gets every manager
 	// alert too (escalations, stuck tickets, breached SLAs).
 	AlertChannel string
@@ -91,7 +97,8 @@ type Service struct {
 	m      *Metrics
 	reps   map[string]RepContact
 	out    map[channels.Kind]bool
-	ack    string
+	ack    string                   // the auto-acknowledgement template
+	acks   map[channels.Kind]string // per channel, over ack
 	// alertChannel is the Slack channel for manager alerts ("" for none).
 	alertChannel string
 	// techScope is which tickets techs see (see visibility.go).
@@ -125,11 +132,23 @@ func NewService(opts Options) (*Service, error) {
 		reps:         opts.RepContacts,
 		out:          opts.Outbound,
 		ack:          opts.AckTemplate,
+		acks:         opts.AckTemplates,
 		alertChannel: opts.AlertChannel,
 		techScope:    opts.TechScope,
 	}
 	if s.ack == "" {
 		s.ack = DefaultAckTemplate
+	}
+	if err := CheckAckTemplate(s.ack); err != nil {
+		return nil, fmt.Errorf("ownership: ack template: %w", err)
+	}
+	for k, t := range s.acks {
+		if t == "" {
+			continue // the ledger's template
+		}
+		if err := CheckAckTemplate(t); err != nil {
+			return nil, fmt.Errorf("ownership: %s ack template: %w", k, err)
+		}
 	}
 	if s.techScope == "" {
 		s.techScope = ScopeTeam
