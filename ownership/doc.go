@@ -34,7 +34,8 @@
 //	                                      repMessage, managerAlerts
 //	the outbox            outbox.go       OutboxItem, Purpose, outbox states
 //	                      sender.go       Sender: claim → channels.Replier → record the outcome
-//	the techs' board      slack.go        triage posts, their updates, thread lines and reactions
+//	the techs' board      board.go        each ticket's card (the triage post), its updates, thread
+//	                                      lines and marks; boardKind, the channel it is on
 //	flags                 flags.go        the flag key space (optout, ref, autoack, slack, ...)
 //	actions               actions.go      Assign, Transfer, Accept/DeclineTransfer, Take, Ack,
 //	                                      SetStatus, Note, LogTime; LapseOffers

@@ -207,9 +207,11 @@ func (s *Service) managerAlerts(ticket, key, text string, now time.Time) []Outbo
 			items = append(items, it)
 		}
 	}
-	if s.alertChannel != "" && s.out[channels.Slack] {
-		items = append(items, OutboxItem{ID: "alert:" + key + ":channel", TicketID: ticket, Channel: string(channels.Slack),
-			To: s.alertChannel, Body: text, Purpose: PurposeAlert, NextAt: now, CreatedAt: now, UpdatedAt: now})
+	if to := s.policy.AlertTo; to.To != "" && s.out[to.Kind] {
+		// The id keeps its old ":channel" suffix, so an upgrade in the
+		// middle of a sweep queues nothing twice.
+		items = append(items, OutboxItem{ID: "alert:" + key + ":channel", TicketID: ticket, Channel: string(to.Kind),
+			To: to.To, Body: text, Purpose: PurposeAlert, NextAt: now, CreatedAt: now, UpdatedAt: now})
 	}
 	if len(items) == 0 {
 		s.logger.Warn("manager alert has no channel to go out on", "ticket", ticket, "alert", text)

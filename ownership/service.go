@@ -25,7 +25,8 @@ type Actor struct {
 // IsManager reports whether the actor has the manager role.
 func (a Actor) IsManager() bool { return a.Role == routing.RoleManager }
 
-// Policy holds the timing rules of the ledger.
+// Policy holds the rules of the ledger: its timings, and where alerts go
+// besides the managers.
 type Policy struct {
 	AckTimeout    map[Priority]time.Duration // per priority; missing means no ack clock
 	TransferOffer time.Duration              // how long a handoff offer stays open
@@ -33,6 +34,17 @@ type Policy struct {
 	// Calendar is the business hours (and holidays) that plans with
 	// BusinessHours count in.
 	Calendar routing.Calendar
+	// AlertTo, when set, gets every manager alert too (escalations, stuck
+	// tickets, breached SLAs): a place the managers watch together, such as
+	// a Slack channel. Nothing goes there when its channel cannot send.
+	AlertTo Destination
+}
+
+// Destination is an address on one channel: a phone number for SMS, an
+// email address, a Slack channel or user id.
+type Destination struct {
+	Kind channels.Kind
+	To   string
 }
 
 // PlanSLA are the targets of one plan, per priority.
@@ -68,9 +80,6 @@ type Options struct {
 	// operator who words an SMS ack differently from an email one
 	// (channels.twilio.ack_template is the SMS one).
 	AckTemplates map[channels.Kind]string
-	// AlertChannel, when set, is a Slack channel that gets every manager
-	// alert too (escalations, stuck tickets, breached SLAs).
-	AlertChannel string
 	// TechScope is which tickets techs see and act on; "" is ScopeTeam.
 	TechScope TechScope
 }
@@ -99,8 +108,6 @@ type Service struct {
 	out    map[channels.Kind]bool
 	ack    string                   // the auto-acknowledgement template
 	acks   map[channels.Kind]string // per channel, over ack
-	// alertChannel is the Slack channel for manager alerts ("" for none).
-	alertChannel string
 	// techScope is which tickets techs see (see visibility.go).
 	techScope TechScope
 
@@ -121,20 +128,19 @@ func NewService(opts Options) (*Service, error) {
 		return nil, errors.New("ownership: a store and a router are required")
 	}
 	s := &Service{
-		store:        opts.Store,
-		router:       opts.Router,
-		dir:          newDirectory(opts.Orgs, opts.Contacts),
-		avail:        opts.Availability,
-		policy:       opts.Policy,
-		now:          opts.Now,
-		logger:       opts.Logger,
-		m:            opts.Metrics,
-		reps:         opts.RepContacts,
-		out:          opts.Outbound,
-		ack:          opts.AckTemplate,
-		acks:         opts.AckTemplates,
-		alertChannel: opts.AlertChannel,
-		techScope:    opts.TechScope,
+		store:     opts.Store,
+		router:    opts.Router,
+		dir:       newDirectory(opts.Orgs, opts.Contacts),
+		avail:     opts.Availability,
+		policy:    opts.Policy,
+		now:       opts.Now,
+		logger:    opts.Logger,
+		m:         opts.Metrics,
+		reps:      opts.RepContacts,
+		out:       opts.Outbound,
+		ack:       opts.AckTemplate,
+		acks:      opts.AckTemplates,
+		techScope: opts.TechScope,
 	}
 	if s.ack == "" {
 		s.ack = DefaultAckTemplate

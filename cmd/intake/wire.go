@@ -82,6 +82,9 @@ func policy(cfg *configs.Config) ownership.Policy {
 		TransferOffer: cfg.TransferOffer(),
 		Plans:         map[string]ownership.PlanSLA{},
 	}
+	if s := cfg.Channels.Slack; s != nil && s.AlertChannel != "" {
+		p.AlertTo = ownership.Destination{Kind: channels.Slack, To: s.AlertChannel}
+	}
 	for _, pr := range priorities {
 		p.AckTimeout[pr] = cfg.AckTimeout(string(pr))
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/intakehq/intake/channels"
 	"github.com/intakehq/intake/configs"
+	"github.com/intakehq/intake/ownership"
 	"github.com/stretchr/testify/require"
 )
 
@@ -34,6 +35,29 @@ func TestBuildAckTemplates(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, tc.ledger, w.opts.AckTemplate)
 			require.Equal(t, tc.perKind, w.opts.AckTemplates)
+		})
+	}
+}
+
+// TestBuildAlertTo: channels.slack.alert_channel becomes the ledger's
+// channel-neutral Policy.AlertTo, on Slack.
+func TestBuildAlertTo(t *testing.T) {
+	const slack = "channels:\n  slack:\n    bot_token: xoxb-bot-secret-value\n    signing_secret: s3cret\n    channel: C0TRIAGE\n"
+	for _, tc := range []struct {
+		name, yaml string
+		want       ownership.Destination
+	}{
+		{name: "no slack", yaml: "listen: 127.0.0.1:0\n"},
+		{name: "slack without alert_channel", yaml: slack},
+		{name: "alert_channel", yaml: slack + "    alert_channel: C0789ALERTS\n",
+			want: ownership.Destination{Kind: channels.Slack, To: "C0789ALERTS"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := configs.Parse([]byte(tc.yaml), "x.yaml", func(string) (string, bool) { return "", false })
+			require.NoError(t, err)
+			w, err := build(cfg)
+			require.NoError(t, err)
+			require.Equal(t, tc.want, w.opts.Policy.AlertTo)
 		})
 	}
 }
