@@ -30,12 +30,14 @@
 //	opt-outs              optout.go       STOP / START (acceptOptOut), OptedOut
 //	delivery outcomes     delivery.go     a provider's status callback (acceptStatus); the outbox
 //	                                      worker's records: RecordRef, RecordSent, RecordDead, CountSend
-//	notifications         notify.go       the customer's auto-ack (DefaultAckTemplate), the owner's
-//	                                      notice, repMessage, managerAlerts
+//	notifications         notify.go       the customer's auto-ack (DefaultAckTemplate, per-channel
+//	                                      templates, CheckAckTemplate), the owner's notice,
+//	                                      repMessage, managerAlerts
 //	the outbox            outbox.go       OutboxItem, Purpose, outbox states
 //	                      outbox/         package outbox, the Worker: claim → channels.Replier →
 //	                                      FinishOutbox → Ledger.RecordSent / RecordDead
-//	the techs' board      slack.go        triage posts, their updates, thread lines and reactions
+//	the techs' board      board.go        each ticket's card (the triage post), its updates, thread
+//	                                      lines and marks; boardKind, the channel it is on
 //	flags                 flags.go        the flag key space (optout, ref, autoack, slack, ...)
 //	actions               actions.go      Assign, Transfer, Accept/DeclineTransfer, Take, Ack,
 //	                                      SetStatus, Note, LogTime; LapseOffers

@@ -20,9 +20,9 @@ import "strings"
 //	autoack:<channel>:<address>     space-separated Unix seconds of the auto-acknowledgements sent
 //	                                to that address within autoAckWindow (mayAutoAck, notify.go).
 //	slack:post:<ticket id>          "<channel> <ts>" of the ticket's triage post; and
-//	slack:thread:<channel>:<ts>     the ticket id whose triage post that is (slack.go).
+//	slack:thread:<channel>:<ts>     the ticket id whose triage post that is (channels/slack/posts.go).
 //	reconcile:<channel>             RFC 3339 time the channel's last reconcile pass started
-//	                                (cmd/intake/channels.go).
+//	                                (channels/reconcile.go, ReconcileSchedule).
 //	email:checkpoint:<user>:<box>   "<UIDVALIDITY>:<UID>" the mailbox reader got to
 //	                                (channels/email/fetch.go), written fenced through a
 //	                                LeaseKeeper (SetFlagFenced).

@@ -144,12 +144,6 @@ func newService(cfg *configs.Config, w *wiring, store ownership.Store, reg prome
 	opts.Store, opts.Logger, opts.Metrics = store, logger, ownership.NewMetrics(reg)
 	opts.RepContacts = repContacts(cfg)
 	opts.Outbound = outboundKinds(cfg)
-	if cfg.Channels.Twilio != nil {
-		opts.AckTemplate = cfg.Channels.Twilio.AckTemplate
-	}
-	if cfg.Channels.Slack != nil {
-		opts.AlertChannel = cfg.Channels.Slack.AlertChannel
-	}
 	return ownership.NewService(opts)
 }
 
