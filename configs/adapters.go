@@ -23,7 +23,7 @@ func (c *Config) TwilioConfig() twilio.Config {
 		return twilio.Config{}
 	}
 	return twilio.Config{AccountSID: t.AccountSID, AuthToken: t.AuthToken.Value(), Number: t.Number,
-		APIURL: t.APIURL, PublicURL: c.PublicURL, AckTemplate: t.AckTemplate}
+		APIURL: t.APIURL, PublicURL: c.PublicURL}
 }
 
 // ReaderConfig is the mailbox reader's configuration from

@@ -59,6 +59,7 @@ type Config struct {
 	// Routes is the "routing" section. (The method Routing converts it.)
 	Routes   Routes   `yaml:"routing" json:"routing"`
 	SLA      SLA      `yaml:"sla" json:"sla"`
+	Acks     Acks     `yaml:"acks,omitempty" json:"acks,omitempty"`
 	Channels Channels `yaml:"channels" json:"channels"`
 	// Dashboard configures sign-in to the web dashboard besides tokens.
 	Dashboard Dashboard `yaml:"dashboard,omitempty" json:"dashboard,omitempty"`
@@ -276,6 +277,15 @@ type PlanSLA struct {
 	Resolution    Targets `yaml:"resolution" json:"resolution"`
 }
 
+// Acks configures the auto-acknowledgement a customer gets when their
+// message opens a ticket. It is the ledger's, so one key words it on every
+// channel (SMS, email, Slack).
+type Acks struct {
+	// Template is the text; {{ticket}} (required) and {{owner}} (the
+	// owner's first name) are filled in. Empty: ownership.DefaultAckTemplate.
+	Template string `yaml:"template,omitempty" json:"template,omitempty"`
+}
+
 // Dashboard configures the web dashboard.
 type Dashboard struct {
 	Users []DashboardUser `yaml:"users,omitempty" json:"users,omitempty"`
@@ -303,8 +313,9 @@ type Twilio struct {
 	AuthToken  Secret `yaml:"auth_token" json:"auth_token"`
 	Number     string `yaml:"number" json:"number"`                       // E.164
 	APIURL     string `yaml:"api_url,omitempty" json:"api_url,omitempty"` // test seam
-	// AckTemplate is the text a new SMS ticket's customer gets back;
-	// {{ticket}} and {{owner}} (the owner's first name) are filled in.
+	// AckTemplate, when set, is the text a new SMS ticket's customer gets
+	// back instead of acks.template (SMS only: email and Slack acks keep
+	// acks.template); {{ticket}} (required) and {{owner}} are filled in.
 	AckTemplate string `yaml:"ack_template,omitempty" json:"ack_template,omitempty"`
 }
 

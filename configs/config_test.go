@@ -73,6 +73,10 @@ func TestExampleNeedsNoEnvironment(t *testing.T) {
 // errors, each line-precise.
 func TestBadConfigs(t *testing.T) {
 	tests := map[string][]string{
+		"bad-acks.yaml": {
+			`bad-acks.yaml:5: acks.template: must mention {{ticket}}, so the customer learns their ticket number`,
+			`bad-acks.yaml:11: channels.twilio.ack_template: must mention {{ticket}}, so the customer learns their ticket number`,
+		},
 		"bad-capacity.yaml": {
 			`bad-capacity.yaml:2: reps[0].capacity: must be a positive number of open tickets (leave it out for 10)`,
 		},
@@ -506,7 +510,7 @@ func FuzzParse(f *testing.F) {
 // TestShapeErrors covers documents whose shape, not content, is wrong.
 func TestShapeErrors(t *testing.T) {
 	tests := []struct{ doc, want string }{
-		{"- 1\n- 2\n", "x.yaml:1: want a mapping of keys (listen, public_url, store, api, reps, teams, orgs, contacts, routing, sla, channels, dashboard), got a list"},
+		{"- 1\n- 2\n", "x.yaml:1: want a mapping of keys (listen, public_url, store, api, reps, teams, orgs, contacts, routing, sla, acks, channels, dashboard), got a list"},
 		{"listen: [1, 2]\n", "x.yaml:1: listen: want a string, got a list"},
 		{"routing: 5\n", `x.yaml:1: routing: want a mapping of keys (business_hours, default_team, rules), got "5"`},
 		{"routing:\n  rules: {a: 1}\n", "x.yaml:2: routing.rules: want a list, got a mapping"},

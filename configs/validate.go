@@ -50,6 +50,7 @@ func (c *Config) validate() *errorList {
 	v.roster()
 	v.orgsAndContacts()
 	v.routes()
+	v.ackTemplate("acks.template", c.Acks.Template)
 	v.channels()
 	v.dashboard()
 	v.holidays()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/intakehq/intake/channels"
+	"github.com/intakehq/intake/ownership"
 )
 
 // channels runs each enabled adapter's own Validate (the check its
@@ -15,6 +16,7 @@ func (v *validator) channels() {
 	ch := v.c.Channels
 	if ch.Twilio != nil {
 		v.adapter("channels.twilio", v.c.TwilioConfig().Validate())
+		v.ackTemplate("channels.twilio.ack_template", ch.Twilio.AckTemplate)
 	}
 	if e := ch.Email; e != nil {
 		v.adapter("channels.email", v.c.ReaderConfig().Validate())
@@ -30,6 +32,17 @@ func (v *validator) channels() {
 		if c := s.AlertChannel; c != "" && c[0] != 'C' && c[0] != 'G' {
 			v.addf("channels.slack.alert_channel", "%q: want a channel id such as C0789ALERTS", c)
 		}
+	}
+}
+
+// ackTemplate checks an auto-acknowledgement template with the ledger's
+// own rule (NewService runs it again); "" is the default text.
+func (v *validator) ackTemplate(p, t string) {
+	if t == "" {
+		return
+	}
+	if err := ownership.CheckAckTemplate(t); err != nil {
+		v.addf(p, "%w", err)
 	}
 }
 

@@ -242,10 +242,10 @@ func (s *Service) buildCreate(in NewTicket, org string, d routing.Decision, capa
 	}
 	evs = append(evs, Event{Type: EventAssigned, At: now, Actor: "router", To: d.Owner, Reason: d.Reason, Meta: meta})
 	req := CreateRequest{Ticket: t, Events: evs, DedupKey: in.DedupKey, OwnerCapacity: capacity}
-	if s.slackOn() {
-		// The triage post is queued with the ticket: a ticket never
-		// exists without its post on the way.
-		req.Outbox = append(req.Outbox, slackTriage(in.DedupKey, now))
+	if s.boardOn() {
+		// The card is queued with the ticket: a ticket never exists
+		// without its card on the way to the board.
+		req.Outbox = append(req.Outbox, boardCard(in.DedupKey, now))
 	}
 	return req
 }

@@ -27,13 +27,17 @@
 //	threading             thread.go       which ticket a message belongs to; who may join it
 //	directory             directory.go    orgs and linked contacts
 //	creating tickets      create.go       CreateTicket, the routing inputs, capacity races
-//	opt-outs              optout.go       STOP / START (acceptOptOut), optedOut
-//	delivery outcomes     delivery.go     a provider's status callback (acceptStatus)
-//	notifications         notify.go       the customer's auto-ack (DefaultAckTemplate), the owner's
-//	                                      notice, repMessage, managerAlerts
+//	opt-outs              optout.go       STOP / START (acceptOptOut), OptedOut
+//	delivery outcomes     delivery.go     a provider's status callback (acceptStatus); the outbox
+//	                                      worker's records: RecordRef, RecordSent, RecordDead, CountSend
+//	notifications         notify.go       the customer's auto-ack (DefaultAckTemplate, per-channel
+//	                                      templates, CheckAckTemplate), the owner's notice,
+//	                                      repMessage, managerAlerts
 //	the outbox            outbox.go       OutboxItem, Purpose, outbox states
-//	                      sender.go       Sender: claim → channels.Replier → record the outcome
-//	the techs' board      slack.go        triage posts, their updates, thread lines and reactions
+//	                      outbox/         package outbox, the Worker: claim → channels.Replier →
+//	                                      FinishOutbox → Ledger.RecordSent / RecordDead
+//	the techs' board      board.go        each ticket's card (the triage post), its updates, thread
+//	                                      lines and marks; boardKind, the channel it is on
 //	flags                 flags.go        the flag key space (optout, ref, autoack, slack, ...)
 //	actions               actions.go      Assign, Transfer, Accept/DeclineTransfer, Take, Ack,
 //	                                      SetStatus, Note, LogTime; LapseOffers
@@ -46,7 +50,7 @@
 //	leases                lease.go        LeaseKeeper: one runner across replicas, fenced writes
 //	sessions              session.go      dashboard sessions and sign-in failures (stored)
 //	sweeps                sweep.go        Sweeper: offers, orphans and escalations on their cadences,
-//	                                      escalation under the "sweep" lease
+//	                                      escalation under the "sweep" lease; sweepTickets
 //	metrics               metrics.go      the Prometheus counters
 //	                      collector.go    Collector: the gauges (open, unowned, ...), read at scrape time
 package ownership

@@ -191,7 +191,7 @@ func TestSLAClockInBusinessHours(t *testing.T) {
 func TestEscalationAlertsTheAlertChannel(t *testing.T) {
 	f := ownershiptest.NewWithOptions(t, func(o *ownership.Options) {
 		o.Outbound = map[channels.Kind]bool{channels.SMS: true, channels.Slack: true}
-		o.AlertChannel = "C0ALERTS"
+		o.Policy.AlertTo = ownership.Destination{Kind: channels.Slack, To: "C0ALERTS"}
 	})
 	ctx := context.Background()
 	tk := urgentTicket(t, f)

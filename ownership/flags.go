@@ -9,18 +9,20 @@ import "strings"
 //
 //	optout:sms:<E.164>              "1" while the number has texted STOP ("" after START).
 //	                                Written by acceptOptOut (optout.go); read by ref (ingest.go),
-//	                                replyRoute (reply.go) and the outbox Sender (sender.go), which
-//	                                never texts an opted-out number anything but rep notices.
+//	                                replyRoute (reply.go) and the outbox worker (ownership/outbox,
+//	                                through OptedOut), which never texts an opted-out number
+//	                                anything but rep notices.
 //	ref:<provider message id>       "<outbox id> <ticket id>": which outbox item a provider's
 //	                                message is, so its delivery status callback finds its ticket.
-//	                                Written by the Sender when a send succeeds; read by
+//	                                Written by RecordRef (delivery.go) when the outbox worker's
+//	                                send succeeds; read by
 //	                                acceptStatus (delivery.go).
 //	autoack:<channel>:<address>     space-separated Unix seconds of the auto-acknowledgements sent
 //	                                to that address within autoAckWindow (mayAutoAck, notify.go).
 //	slack:post:<ticket id>          "<channel> <ts>" of the ticket's triage post; and
-//	slack:thread:<channel>:<ts>     the ticket id whose triage post that is (slack.go).
+//	slack:thread:<channel>:<ts>     the ticket id whose triage post that is (channels/slack/posts.go).
 //	reconcile:<channel>             RFC 3339 time the channel's last reconcile pass started
-//	                                (cmd/intake/channels.go).
+//	                                (channels/reconcile.go, ReconcileSchedule).
 //	email:checkpoint:<user>:<box>   "<UIDVALIDITY>:<UID>" the mailbox reader got to
 //	                                (channels/email/fetch.go), written fenced through a
 //	                                LeaseKeeper (SetFlagFenced).

@@ -260,7 +260,7 @@ func (s *Service) ref(ctx context.Context, id string) (channels.TicketRef, error
 		ref.OwnerOnShift = false
 	}
 	if t.Contact.Phone != "" {
-		out, err := s.optedOut(ctx, t.Contact.Phone)
+		out, err := s.OptedOut(ctx, t.Contact.Phone)
 		if err != nil {
 			return ref, err
 		}

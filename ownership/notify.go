@@ -17,7 +17,28 @@ import (
 // name) are filled in.
 const DefaultAckTemplate = "Thanks, we got your message. Ticket {{ticket}} is with {{owner}}; reply here to add to it."
 
-// queueAfterIngest queues the customer's auto-acknowledgement (new SMS
+// CheckAckTemplate reports what is wrong with t as an auto-acknowledgement
+// template: it must name {{ticket}}, since telling the customer their
+// ticket number is what the ack is for (a reply quoting [T-n] joins the
+// ticket). The config check and NewService both run it.
+func CheckAckTemplate(t string) error {
+	if !strings.Contains(t, "{{ticket}}") {
+		return errors.New("must mention {{ticket}}, so the customer learns their ticket number")
+	}
+	return nil
+}
+
+// ackBody is the auto-acknowledgement for ref on channel k: the channel's
+// own template when one is set, else the ledger's.
+func (s *Service) ackBody(k channels.Kind, ref channels.TicketRef) string {
+	t := s.acks[k]
+	if t == "" {
+		t = s.ack
+	}
+	return strings.NewReplacer("{{ticket}}", ref.ID, "{{owner}}", firstName(ref.OwnerName, ref.Owner)).Replace(t)
+}
+
+// queueAfterIngest queues the customer's auto-acknowledgement (new
 // tickets) and the owner's notification. Ids derive from the delivery, so
 // running it again (a provider retry) queues nothing twice.
 func (s *Service) queueAfterIngest(ctx context.Context, m channels.Message, key string, ref channels.TicketRef) error {
@@ -26,7 +47,7 @@ func (s *Service) queueAfterIngest(ctx context.Context, m channels.Message, key 
 	}
 	var items []OutboxItem
 	now := s.now().UTC()
-	body := strings.NewReplacer("{{ticket}}", ref.ID, "{{owner}}", firstName(ref.OwnerName, ref.Owner)).Replace(s.ack)
+	body := s.ackBody(m.Kind, ref)
 	held := m.Meta[channels.MetaReview] != "" || m.Unanswerable != "" || m.Meta[channels.MetaIDReused] != ""
 	if ref.Created && !held {
 		// The ledger may have held the new ticket for review itself (a
@@ -186,9 +207,11 @@ func (s *Service) managerAlerts(ticket, key, text string, now time.Time) []Outbo
 			items = append(items, it)
 		}
 	}
-	if s.alertChannel != "" && s.out[channels.Slack] {
-		items = append(items, OutboxItem{ID: "alert:" + key + ":channel", TicketID: ticket, Channel: string(channels.Slack),
-			To: s.alertChannel, Body: text, Purpose: PurposeAlert, NextAt: now, CreatedAt: now, UpdatedAt: now})
+	if to := s.policy.AlertTo; to.To != "" && s.out[to.Kind] {
+		// The id keeps its old ":channel" suffix, so an upgrade in the
+		// middle of a sweep queues nothing twice.
+		items = append(items, OutboxItem{ID: "alert:" + key + ":channel", TicketID: ticket, Channel: string(to.Kind),
+			To: to.To, Body: text, Purpose: PurposeAlert, NextAt: now, CreatedAt: now, UpdatedAt: now})
 	}
 	if len(items) == 0 {
 		s.logger.Warn("manager alert has no channel to go out on", "ticket", ticket, "alert", text)

@@ -34,9 +34,10 @@ func (s *Service) acceptOptOut(ctx context.Context, m channels.Message, key stri
 	return ref, errors.Join(err, rerr)
 }
 
-// optedOut reports whether phone has texted STOP (and not START since):
-// nothing but rep notices is texted to it.
-func (s *Service) optedOut(ctx context.Context, phone string) (bool, error) {
+// OptedOut reports whether phone has texted STOP (and not START since):
+// nothing but rep notices is texted to it. Replies, acks and the outbox
+// worker ask it.
+func (s *Service) OptedOut(ctx context.Context, phone string) (bool, error) {
 	v, err := s.store.Flag(ctx, optOutFlag(phone))
 	if err != nil {
 		return false, fmt.Errorf("read opt-out flag: %w", err)

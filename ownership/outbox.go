@@ -18,8 +18,8 @@ const (
 // The values are stored: never rename one.
 type Purpose string
 
-// The ledger's own purposes. The Slack board's (PurposeTriage,
-// PurposeTriageUpdate, PurposeMirror, PurposeReact) are in slack.go.
+// The ledger's own purposes. The techs' board's (PurposeTriage,
+// PurposeTriageUpdate, PurposeMirror, PurposeReact) are in board.go.
 const (
 	PurposeAutoAck Purpose = "auto_ack" // the customer's acknowledgement of a new ticket (notify.go)
 	PurposeReply   Purpose = "reply"    // a rep's reply to the customer (reply.go)

@@ -101,7 +101,7 @@ func (s *Service) replyRoute(ctx context.Context, t Ticket) (channels.Kind, stri
 		if !s.out[channels.SMS] {
 			return "", "", fmt.Errorf("%w: texting needs channels.twilio, which is not configured", ErrState)
 		}
-		out, err := s.optedOut(ctx, t.Contact.Phone)
+		out, err := s.OptedOut(ctx, t.Contact.Phone)
 		if err != nil {
 			return "", "", err
 		}

@@ -25,7 +25,8 @@ type Actor struct {
 // IsManager reports whether the actor has the manager role.
 func (a Actor) IsManager() bool { return a.Role == routing.RoleManager }
 
-// Policy holds the timing rules of the ledger.
+// Policy holds the rules of the ledger: its timings, and where alerts go
+// besides the managers.
 type Policy struct {
 	AckTimeout    map[Priority]time.Duration // per priority; missing means no ack clock
 	TransferOffer time.Duration              // how long a handoff offer stays open
@@ -33,6 +34,17 @@ type Policy struct {
 	// Calendar is the business hours (and holidays) that plans with
 	// BusinessHours count in.
 	Calendar routing.Calendar
+	// AlertTo, when set, gets every manager alert too (escalations, stuck
+	// tickets, breached SLAs): a place the managers watch together, such as
+	// a Slack channel. Nothing goes there when its channel cannot send.
+	AlertTo Destination
+}
+
+// Destination is an address on one channel: a phone number for SMS, an
+// email address, a Slack channel or user id.
+type Destination struct {
+	Kind channels.Kind
+	To   string
 }
 
 // PlanSLA are the targets of one plan, per priority.
@@ -59,12 +71,15 @@ type Options struct {
 	// Outbound are the channels the outbox can send on (those with a
 	// Replier): replies and notifications are only queued for these.
 	Outbound map[channels.Kind]bool
-	// AckTemplate is the customer auto-acknowledgement; {{ticket}} and
-	// {{owner}} (the owner's first name) are filled in.
+	// AckTemplate is the customer auto-acknowledgement on every channel
+	// (the acks.template key); DefaultAckTemplate when empty. {{ticket}}
+	// and {{owner}} (the owner's first name) are filled in; it must name
+	// {{ticket}} (CheckAckTemplate).
 	AckTemplate string
-	// AlertChannel, when set, is a Slack channel that gets every manager
-	// alert too (escalations, stuck tickets, breached SLAs).
-	AlertChannel string
+	// AckTemplates override AckTemplate on one channel each, for an
+	// operator who words an SMS ack differently from an email one
+	// (channels.twilio.ack_template is the SMS one).
+	AckTemplates map[channels.Kind]string
 	// TechScope is which tickets techs see and act on; "" is ScopeTeam.
 	TechScope TechScope
 }
@@ -91,9 +106,8 @@ type Service struct {
 	m      *Metrics
 	reps   map[string]RepContact
 	out    map[channels.Kind]bool
-	ack    string
-	// alertChannel is the Slack channel for manager alerts ("" for none).
-	alertChannel string
+	ack    string                   // the auto-acknowledgement template
+	acks   map[channels.Kind]string // per channel, over ack
 	// techScope is which tickets techs see (see visibility.go).
 	techScope TechScope
 
@@ -114,22 +128,33 @@ func NewService(opts Options) (*Service, error) {
 		return nil, errors.New("ownership: a store and a router are required")
 	}
 	s := &Service{
-		store:        opts.Store,
-		router:       opts.Router,
-		dir:          newDirectory(opts.Orgs, opts.Contacts),
-		avail:        opts.Availability,
-		policy:       opts.Policy,
-		now:          opts.Now,
-		logger:       opts.Logger,
-		m:            opts.Metrics,
-		reps:         opts.RepContacts,
-		out:          opts.Outbound,
-		ack:          opts.AckTemplate,
-		alertChannel: opts.AlertChannel,
-		techScope:    opts.TechScope,
+		store:     opts.Store,
+		router:    opts.Router,
+		dir:       newDirectory(opts.Orgs, opts.Contacts),
+		avail:     opts.Availability,
+		policy:    opts.Policy,
+		now:       opts.Now,
+		logger:    opts.Logger,
+		m:         opts.Metrics,
+		reps:      opts.RepContacts,
+		out:       opts.Outbound,
+		ack:       opts.AckTemplate,
+		acks:      opts.AckTemplates,
+		techScope: opts.TechScope,
 	}
 	if s.ack == "" {
 		s.ack = DefaultAckTemplate
+	}
+	if err := CheckAckTemplate(s.ack); err != nil {
+		return nil, fmt.Errorf("ownership: ack template: %w", err)
+	}
+	for k, t := range s.acks {
+		if t == "" {
+			continue // the ledger's template
+		}
+		if err := CheckAckTemplate(t); err != nil {
+			return nil, fmt.Errorf("ownership: %s ack template: %w", k, err)
+		}
 	}
 	if s.techScope == "" {
 		s.techScope = ScopeTeam

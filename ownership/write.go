@@ -86,8 +86,8 @@ func (s *Service) changeWithOutbox(ctx context.Context, action, id string, o wri
 		}
 		next.UpdatedAt = now
 		bumpVersion(cur, &next)
-		if s.slackOn() && cardChanged(cur, next) {
-			items = append(items, slackUpdate(cur.ID, cur.Rev+1, now))
+		if s.boardOn() && cardChanged(cur, next) {
+			items = append(items, boardUpdate(cur.ID, cur.Rev+1, now))
 		}
 		opID := o.opID
 		if opID == "" {

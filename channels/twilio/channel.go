@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/intakehq/intake/channels"
@@ -73,19 +72,6 @@ func (c *Channel) Name() string { return "twilio" }
 // /twilio/voice/transcription. Mount it at "/twilio/" without stripping
 // the prefix.
 func (c *Channel) Handler() http.Handler { return c.mux }
-
-// AckTemplate is the configured customer auto-acknowledgement template.
-func (c *Channel) AckTemplate() string { return c.cfg.AckTemplate }
-
-// Ack renders the auto-acknowledgement for ref: the ticket id and the
-// owner's first name (their id when the name is unknown).
-func (c *Channel) Ack(ref channels.TicketRef) string {
-	owner := ref.Owner
-	if f := strings.Fields(ref.OwnerName); len(f) > 0 {
-		owner = f[0]
-	}
-	return strings.NewReplacer("{{ticket}}", ref.ID, "{{owner}}", owner).Replace(c.cfg.AckTemplate)
-}
 
 // parseFunc turns a verified webhook form (and our own query parameters,
 // covered by the signature too) into the message for the sink. An error is

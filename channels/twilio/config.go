@@ -12,10 +12,6 @@ import (
 	"github.com/intakehq/intake/channels"
 )
 
-// DefaultAckTemplate is the customer auto-acknowledgement. {{ticket}} is
-// replaced by the ticket id and {{owner}} by the owner's first name.
-const DefaultAckTemplate = "Thanks, we got your message. Ticket {{ticket}} is with {{owner}}; reply here to add to it."
-
 // DefaultDialTimeout is how long, in seconds, an owner's phone rings before
 // the caller is sent to voicemail.
 const DefaultDialTimeout = 20
@@ -30,9 +26,6 @@ type Config struct {
 	// top-level public_url). Webhook signatures are checked against it plus
 	// the request path and query, never against the Host header.
 	PublicURL string `yaml:"-"`
-	// AckTemplate is the customer auto-acknowledgement; DefaultAckTemplate
-	// when empty.
-	AckTemplate string `yaml:"ack_template"`
 	// DialTimeout is how many seconds the owner's phone rings (5 to 600);
 	// DefaultDialTimeout when 0.
 	DialTimeout int `yaml:"dial_timeout"`
@@ -64,9 +57,6 @@ var alnum = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 
 // withDefaults returns c with defaults filled in and URLs normalised.
 func (c Config) withDefaults() Config {
-	if c.AckTemplate == "" {
-		c.AckTemplate = DefaultAckTemplate
-	}
 	if c.DialTimeout == 0 {
 		c.DialTimeout = DefaultDialTimeout
 	}
@@ -111,9 +101,6 @@ func (c Config) Validate() error {
 	}
 	if err := checkBaseURL(c.APIURL, false); err != nil {
 		errs.Addf(p+"api_url", "%v", err)
-	}
-	if c.AckTemplate != "" && !strings.Contains(c.AckTemplate, "{{ticket}}") {
-		errs.Addf(p+"ack_template", "must mention {{ticket}}, so the customer learns their ticket number")
 	}
 	if c.DialTimeout != 0 && (c.DialTimeout < 5 || c.DialTimeout > 600) {
 		errs.Addf(p+"dial_timeout", "must be between 5 and 600 seconds, got %d", c.DialTimeout)

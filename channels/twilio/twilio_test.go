@@ -651,15 +651,6 @@ func TestDialTimeoutAndTrailingSlash(t *testing.T) {
 	require.Equal(t, publicURL+"/twilio/voice/status?ticket=T-1", dial.attr("action"))
 }
 
-func TestAck(t *testing.T) {
-	c := newChannel(t, &channeltest.Recorder{})
-	require.Equal(t, twilio.DefaultAckTemplate, c.AckTemplate())
-	require.Equal(t, "Thanks, we got your message. Ticket T-4 is with Dana; reply here to add to it.",
-		c.Ack(channels.TicketRef{ID: "T-4", Owner: "dana", OwnerName: "Dana Scully"}))
-	require.Equal(t, "Thanks, we got your message. Ticket T-4 is with lee; reply here to add to it.",
-		c.Ack(channels.TicketRef{ID: "T-4", Owner: "lee"}))
-}
-
 // TestHelpNotAnsweredAfterOptOut: an opted-out number gets no text at all,
 // not even the help line.
 func TestHelpNotAnsweredAfterOptOut(t *testing.T) {

@@ -68,6 +68,7 @@ func TestCheckConfigMatchesServe(t *testing.T) {
 			want: []string{"INTAKE_ADMIN_TOKEN: same token as api.tokens[0]"}},
 	)
 	expect := map[string][]string{
+		"bad-acks.yaml":             {"bad-acks.yaml:5: acks.template: must mention {{ticket}}", "bad-acks.yaml:11: channels.twilio.ack_template: must mention {{ticket}}"},
 		"bad-twilio-token.yaml":     {"bad-twilio-token.yaml:7: channels.twilio.auth_token: must contain only letters and digits"},
 		"bad-slack-token.yaml":      {"bad-slack-token.yaml:5: channels.slack.bot_token: a user token", "bad-slack-token.yaml:7: channels.slack.app_token: a bot token"},
 		"bad-email-tls.yaml":        {"bad-email-tls.yaml:5: channels.email.imap.tls:", "bad-email-tls.yaml:10: channels.email.smtp.tls:"},

@@ -18,6 +18,7 @@ import (
 	"github.com/intakehq/intake/ownership"
 	"github.com/intakehq/intake/ownership/api"
 	"github.com/intakehq/intake/ownership/dashboard"
+	"github.com/intakehq/intake/ownership/outbox"
 	"github.com/intakehq/intake/routing"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -143,12 +144,6 @@ func newService(cfg *configs.Config, w *wiring, store ownership.Store, reg prome
 	opts.Store, opts.Logger, opts.Metrics = store, logger, ownership.NewMetrics(reg)
 	opts.RepContacts = repContacts(cfg)
 	opts.Outbound = outboundKinds(cfg)
-	if cfg.Channels.Twilio != nil {
-		opts.AckTemplate = cfg.Channels.Twilio.AckTemplate
-	}
-	if cfg.Channels.Slack != nil {
-		opts.AlertChannel = cfg.Channels.Slack.AlertChannel
-	}
 	return ownership.NewService(opts)
 }
 
@@ -177,7 +172,7 @@ func startWorkers(ctx context.Context, svc *ownership.Service, chans *channelSet
 	}
 	run(ownership.NewSweeper(svc, ownership.SweeperOptions{Replica: replica, Logger: logger}).Run)
 	run(channels.NewReconcileSchedule(chans.reconcilers, store, channels.ReconcileOptions{Logger: logger}).Run)
-	run(ownership.NewSender(svc, chans.repliers, ownership.SenderOptions{}).Run)
+	run(outbox.New(store, svc, chans.repliers, outbox.Options{Logger: logger}).Run)
 	for _, r := range chans.runners {
 		run(r)
 	}

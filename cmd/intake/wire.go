@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/intakehq/intake/channels"
 	"github.com/intakehq/intake/configs"
 	"github.com/intakehq/intake/ownership"
 	"github.com/intakehq/intake/ownership/api"
@@ -51,6 +52,7 @@ func build(cfg *configs.Config) (*wiring, error) {
 			Phones: c.Phones, SlackUser: c.SlackUser, Org: c.Org})
 	}
 	w.opts.TechScope = ownership.TechScope(cfg.API.TechScope)
+	w.opts.AckTemplate, w.opts.AckTemplates = ackTemplates(cfg)
 	w.opts.Policy = policy(cfg)
 	w.opts.Policy.Calendar = routing.Calendar{Hours: rc.BusinessHours, Holidays: map[string]bool{}}
 	for _, d := range cfg.SLA.Holidays {
@@ -62,6 +64,16 @@ func build(cfg *configs.Config) (*wiring, error) {
 	return w, nil
 }
 
+// ackTemplates are the auto-acknowledgement templates: acks.template on
+// every channel, and channels.twilio.ack_template over it for SMS alone.
+func ackTemplates(cfg *configs.Config) (string, map[channels.Kind]string) {
+	per := map[channels.Kind]string{}
+	if t := cfg.Channels.Twilio; t != nil && t.AckTemplate != "" {
+		per[channels.SMS] = t.AckTemplate
+	}
+	return cfg.Acks.Template, per
+}
+
 var priorities = []ownership.Priority{ownership.PriorityUrgent, ownership.PriorityHigh, ownership.PriorityNormal, ownership.PriorityLow}
 
 func policy(cfg *configs.Config) ownership.Policy {
@@ -69,6 +81,9 @@ func policy(cfg *configs.Config) ownership.Policy {
 		AckTimeout:    map[ownership.Priority]time.Duration{},
 		TransferOffer: cfg.TransferOffer(),
 		Plans:         map[string]ownership.PlanSLA{},
+	}
+	if s := cfg.Channels.Slack; s != nil && s.AlertChannel != "" {
+		p.AlertTo = ownership.Destination{Kind: channels.Slack, To: s.AlertChannel}
 	}
 	for _, pr := range priorities {
 		p.AckTimeout[pr] = cfg.AckTimeout(string(pr))

@@ -11,41 +11,50 @@ import (
 	"github.com/intakehq/intake/channels"
 )
 
-// Outbox purposes of the Slack posts that keep techs in the picture. The
-// Slack adapter renders each from the ticket as it is when the post is
-// sent, so a burst of changes shows the latest state, never a stale one.
+// The techs' board is where techs see new work and keep up with it: one
+// post per ticket (its card), kept up to date, with a thread of what
+// happens on the ticket. The ledger decides what goes on the board and
+// queues it; the board's channel renders and posts it. Today that is the
+// Slack adapter (its triage channel), so the board is on when that channel
+// can send.
+const boardKind = channels.Slack
+
+// Outbox purposes of the board's posts. The board's channel renders each
+// from the ticket as it is when the post is sent, so a burst of changes
+// shows the latest state, never a stale one. The values are stored: never
+// rename one.
 const (
-	PurposeTriage       = "triage"        // the ticket's post in the triage channel
-	PurposeTriageUpdate = "triage_update" // chat.update of that post
-	PurposeMirror       = "mirror"        // a line in the post's thread (a customer message, a failed delivery)
-	PurposeReact        = "react"         // a reaction on a thread message: sent or kept internal
+	PurposeTriage       = "triage"        // the ticket's card on the board
+	PurposeTriageUpdate = "triage_update" // an update of that card in place
+	PurposeMirror       = "mirror"        // a line in the card's thread (a customer message, a failed delivery)
+	PurposeReact        = "react"         // a mark on a thread message: sent to the customer or kept internal
 )
 
-// slackOn reports whether Slack can be posted to.
-func (s *Service) slackOn() bool { return s.out[channels.Slack] }
+// boardOn reports whether the board can be posted to.
+func (s *Service) boardOn() bool { return s.out[boardKind] }
 
-// slackTriage is the triage post of the ticket created with dedup key key;
-// the store fills in the ticket id.
-func slackTriage(key string, now time.Time) OutboxItem {
-	return OutboxItem{ID: "slack:triage:" + key, Channel: string(channels.Slack), Purpose: PurposeTriage,
+// boardCard is the card of the ticket created with dedup key key; the
+// store fills in the ticket id.
+func boardCard(key string, now time.Time) OutboxItem {
+	return OutboxItem{ID: string(boardKind) + ":triage:" + key, Channel: string(boardKind), Purpose: PurposeTriage,
 		NextAt: now, CreatedAt: now, UpdatedAt: now}
 }
 
-// slackUpdate refreshes ticket id's triage post after the write that made
+// boardUpdate refreshes ticket id's card after the write that made
 // revision rev (Ticket.Rev, which every write moves, unlike Version): one
 // item per revision, so none is lost and none doubled.
-func slackUpdate(id string, rev int64, now time.Time) OutboxItem {
-	return OutboxItem{ID: "slack:update:" + id + ":" + strconv.FormatInt(rev, 10), TicketID: id,
-		Channel: string(channels.Slack), Purpose: PurposeTriageUpdate, NextAt: now, CreatedAt: now, UpdatedAt: now}
+func boardUpdate(id string, rev int64, now time.Time) OutboxItem {
+	return OutboxItem{ID: string(boardKind) + ":update:" + id + ":" + strconv.FormatInt(rev, 10), TicketID: id,
+		Channel: string(boardKind), Purpose: PurposeTriageUpdate, NextAt: now, CreatedAt: now, UpdatedAt: now}
 }
 
-// slackMirror puts body in ticket id's thread, once per key.
-func slackMirror(id, key, body string, now time.Time) OutboxItem {
-	return OutboxItem{ID: "slack:mirror:" + key, TicketID: id, Channel: string(channels.Slack), Purpose: PurposeMirror,
+// boardLine puts body in ticket id's thread on the board, once per key.
+func boardLine(id, key, body string, now time.Time) OutboxItem {
+	return OutboxItem{ID: string(boardKind) + ":mirror:" + key, TicketID: id, Channel: string(boardKind), Purpose: PurposeMirror,
 		Body: body, NextAt: now, CreatedAt: now, UpdatedAt: now}
 }
 
-// cardChanged reports whether a change shows on the triage post.
+// cardChanged reports whether a change shows on the ticket's card.
 func cardChanged(a, b Ticket) bool {
 	offer := func(t Ticket) string {
 		if t.Offer == nil {
@@ -60,7 +69,7 @@ func cardChanged(a, b Ticket) bool {
 // Queue puts o on the outbox for ticket, once per key: a call the
 // adapter makes on its own channel when a rep acts there (a reaction on a
 // thread message, a line in the ticket's thread). The item is o's channel,
-// purpose and key ("slack:react:<key>"), so a redelivered event queues
+// purpose and key ("<channel>:<purpose>:<key>"), so a redelivered event queues
 // nothing new. Nothing is queued for a channel that cannot send.
 func (s *Service) Queue(ctx context.Context, ticket, key string, o channels.Outbound) error {
 	if o.Kind == "" || o.Purpose == "" || key == "" {
@@ -76,7 +85,7 @@ func (s *Service) Queue(ctx context.Context, ticket, key string, o channels.Outb
 }
 
 // noteOnce is Note with a key: a note taken from a channel message (a
-// Slack thread reply), recorded once per key, so a redelivered event adds
+// reply in a card's thread), recorded once per key, so a redelivered event adds
 // nothing. The key names the message as "<channel>:<id>", like every
 // dedup key, and the note carries that channel. Whoever writes in the
 // ticket's own thread is noted, rep or not: the adapter found the ticket
@@ -99,14 +108,13 @@ func (s *Service) noteOnce(ctx context.Context, a Actor, id, body, key string, m
 }
 
 // mirrorIngest queues a customer message that joined a ticket for the
-// ticket's Slack thread (messages from Slack threads themselves are there
-// already).
+// card's thread (messages written in that thread are there already).
 func (s *Service) mirrorIngest(ref ticketRefLite, m channels.Message, key string, now time.Time) (OutboxItem, bool) {
-	if !s.slackOn() || ref.created || m.Meta[channels.MetaAutomated] != "" || m.Text == "" {
+	if !s.boardOn() || ref.created || m.Meta[channels.MetaAutomated] != "" || m.Text == "" {
 		return OutboxItem{}, false
 	}
 	who := firstNonEmpty(m.From.Name, m.From.Email, m.From.Phone, m.From.SlackUser, "the customer")
-	return slackMirror(ref.id, key, fmt.Sprintf("%s (%s): %s", who, m.Kind, m.Text), now), true
+	return boardLine(ref.id, key, fmt.Sprintf("%s (%s): %s", who, m.Kind, m.Text), now), true
 }
 
 // ticketRefLite is what mirrorIngest needs of a channels.TicketRef.
@@ -115,15 +123,16 @@ type ticketRefLite struct {
 	created bool
 }
 
-// reportDeadToSlack tells the ticket's thread that a message to the
-// customer finally failed.
+// reportDeadToSlack tells the card's thread that a message to the
+// customer finally failed. (The name stays until the outbox worker, its
+// caller, has moved to ownership/outbox.)
 func (s *Service) reportDeadToSlack(ctx context.Context, it OutboxItem, reason string) error {
-	if !s.slackOn() || it.Channel == string(channels.Slack) || it.TicketID == "" || it.Purpose == PurposeNotify {
+	if !s.boardOn() || it.Channel == string(boardKind) || it.TicketID == "" || it.Purpose == PurposeNotify {
 		return nil
 	}
 	now := s.now().UTC()
 	body := fmt.Sprintf("⚠ Could not deliver the %s to %s (%s): %s", it.Purpose, it.To, it.Channel, reason)
-	err := s.store.Enqueue(ctx, slackMirror(it.TicketID, "dead:"+it.ID, body, now))
+	err := s.store.Enqueue(ctx, boardLine(it.TicketID, "dead:"+it.ID, body, now))
 	if err != nil && !errors.Is(err, ErrDuplicate) {
 		return err
 	}

@@ -1,4 +1,7 @@
-package ownership
+// Package outbox delivers the ledger's outbox: it claims due items, hands
+// each to its channel's Replier, finishes the item in the store and tells
+// the ledger the outcome. It knows the ledger only through Ledger.
+package outbox
 
 import (
 	"context"
@@ -10,10 +13,38 @@ import (
 
 	"github.com/intakehq/intake/channels"
 	"github.com/intakehq/intake/channels/display"
+	"github.com/intakehq/intake/ownership"
 )
 
-// SenderOptions tune the outbox worker. Zero values take the defaults.
-type SenderOptions struct {
+// Ledger is what the worker asks of the ledger around a send;
+// *ownership.Service satisfies it (ownership/delivery.go, optout.go).
+type Ledger interface {
+	// Now is the ledger's clock, so claims, leases and backoff agree with
+	// the times the ledger writes.
+	Now() time.Time
+	// OptedOut reports whether phone has texted STOP: only rep notices
+	// are texted to it.
+	OptedOut(ctx context.Context, phone string) (bool, error)
+	// RecordRef remembers which item the provider's id names, before the
+	// item is marked sent, so a status callback right after finds it.
+	RecordRef(ctx context.Context, it ownership.OutboxItem, ref string) error
+	// RecordSent and RecordDead put the outcome on the item's ticket,
+	// once per item; the worker calls them after FinishOutbox.
+	RecordSent(ctx context.Context, it ownership.OutboxItem, ref string) error
+	RecordDead(ctx context.Context, it ownership.OutboxItem, reason string) error
+	// CountSend counts one attempt's result (sent, retry, dead).
+	CountSend(channel, result string)
+}
+
+// Store is the part of ownership.Store the worker uses: claims are leases,
+// and each finish is checked against the attempt it claimed.
+type Store interface {
+	ClaimOutbox(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]ownership.OutboxItem, error)
+	FinishOutbox(ctx context.Context, id string, attempt int, res ownership.OutboxResult) error
+}
+
+// Options tune the worker. Zero values take the defaults.
+type Options struct {
 	Lease       time.Duration // how long a claimed item is ours (default 2m)
 	SendTimeout time.Duration // the longest one send may take (default 20s)
 	MaxAge      time.Duration // a message still failing this long after it was queued is dead-lettered (default 24h)
@@ -21,23 +52,25 @@ type SenderOptions struct {
 	MaxBackoff  time.Duration // cap (default 15m)
 	Batch       int           // items claimed per pass (default 5)
 	Interval    time.Duration // pause between passes when idle (default 1s)
+	Logger      *slog.Logger  // default: discard
 }
 
-// Sender delivers the outbox: it claims due items, hands each to its
-// channel's Replier, and records the outcome. Delivery is at least once:
-// the claim is a lease, so a worker that dies mid-send leaves the item to be
-// claimed again after the lease; providers without idempotency keys (Twilio
+// Worker delivers the outbox. Delivery is at least once: the claim is a
+// lease, so a worker that dies mid-send leaves the item to be claimed
+// again after the lease; providers without idempotency keys (Twilio
 // Messaging) may then see a second send, never a lost one. Several workers
 // (replicas) may run at once: claims never overlap.
-type Sender struct {
-	svc      *Service
+type Worker struct {
+	store    Store
+	ledger   Ledger
 	repliers map[channels.Kind]channels.Replier
-	opts     SenderOptions
+	opts     Options
 	logger   *slog.Logger
 }
 
-// NewSender returns the outbox worker for svc's store.
-func NewSender(svc *Service, repliers map[channels.Kind]channels.Replier, opts SenderOptions) *Sender {
+// New returns the outbox worker over store, recording outcomes in ledger
+// and sending through repliers, one per configured channel.
+func New(store Store, ledger Ledger, repliers map[channels.Kind]channels.Replier, opts Options) *Worker {
 	if opts.Lease <= 0 {
 		opts.Lease = 2 * time.Minute
 	}
@@ -59,11 +92,15 @@ func NewSender(svc *Service, repliers map[channels.Kind]channels.Replier, opts S
 	if opts.Interval <= 0 {
 		opts.Interval = time.Second
 	}
-	return &Sender{svc: svc, repliers: repliers, opts: opts, logger: svc.logger.With("component", "outbox")}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Worker{store: store, ledger: ledger, repliers: repliers, opts: opts, logger: logger.With("component", "outbox")}
 }
 
 // Run sends until ctx ends.
-func (w *Sender) Run(ctx context.Context) {
+func (w *Worker) Run(ctx context.Context) {
 	for {
 		n, err := w.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {
@@ -82,8 +119,8 @@ func (w *Sender) Run(ctx context.Context) {
 
 // RunOnce claims one batch of due items and tries each once. It returns
 // how many it handled.
-func (w *Sender) RunOnce(ctx context.Context) (int, error) {
-	items, err := w.svc.store.ClaimOutbox(ctx, w.svc.now().UTC(), w.opts.Lease, w.opts.Batch)
+func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	items, err := w.store.ClaimOutbox(ctx, w.ledger.Now(), w.opts.Lease, w.opts.Batch)
 	if err != nil {
 		return 0, fmt.Errorf("claim outbox: %w", err)
 	}
@@ -91,7 +128,7 @@ func (w *Sender) RunOnce(ctx context.Context) (int, error) {
 	for _, it := range items {
 		// An item whose claim could run out mid-send is left alone: another
 		// worker may claim it then, and two sends must not overlap.
-		if w.svc.now().Add(w.opts.SendTimeout).After(it.LeaseUntil) {
+		if w.ledger.Now().Add(w.opts.SendTimeout).After(it.LeaseUntil) {
 			continue
 		}
 		if ctx.Err() != nil {
@@ -106,7 +143,7 @@ func (w *Sender) RunOnce(ctx context.Context) (int, error) {
 // outcome run to the end even if ctx is cancelled (SIGTERM), bounded by
 // SendTimeout: abandoning a send Twilio may have accepted would make the
 // next claim send it again.
-func (w *Sender) send(parent context.Context, it OutboxItem) error {
+func (w *Worker) send(parent context.Context, it ownership.OutboxItem) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), w.opts.SendTimeout)
 	defer cancel()
 	kind := channels.Kind(it.Channel)
@@ -114,17 +151,17 @@ func (w *Sender) send(parent context.Context, it OutboxItem) error {
 	if !ok {
 		return w.dead(ctx, it, "channel "+it.Channel+" is not configured")
 	}
-	if kind == channels.SMS && it.Purpose != PurposeNotify {
-		v, err := w.svc.store.Flag(ctx, optOutFlag(it.To))
+	if kind == channels.SMS && it.Purpose != ownership.PurposeNotify {
+		out, err := w.ledger.OptedOut(ctx, it.To)
 		if err != nil {
 			return err
 		}
-		if v != "" {
+		if out {
 			return w.dead(ctx, it, "the customer opted out of texts (STOP)")
 		}
 	}
 	ref, err := r.Send(ctx, outbound(it))
-	now := w.svc.now().UTC()
+	now := w.ledger.Now()
 	var ra *channels.RetryAfterError
 	switch {
 	case err == nil:
@@ -149,17 +186,17 @@ func (w *Sender) send(parent context.Context, it OutboxItem) error {
 // body have their control and bidi characters shown as markers
 // (display.Neutralize); the outbox keeps them as queued. What goes to a
 // customer (a rep's reply, the auto-acknowledgement) is sent as written.
-func outbound(it OutboxItem) channels.Outbound {
+func outbound(it ownership.OutboxItem) channels.Outbound {
 	o := channels.Outbound{ID: it.ID, TicketID: it.TicketID, Kind: channels.Kind(it.Channel), To: it.To,
 		Subject: it.Subject, Body: it.Body, Purpose: string(it.Purpose), Attempt: it.Attempts, Headers: it.Headers}
-	if it.Purpose != PurposeReply && it.Purpose != PurposeAutoAck {
+	if it.Purpose != ownership.PurposeReply && it.Purpose != ownership.PurposeAutoAck {
 		o.Subject, o.Body = display.Neutralize(o.Subject), display.Neutralize(o.Body)
 	}
 	return o
 }
 
 // backoff is exponential with full jitter in its upper half.
-func (w *Sender) backoff(attempt int) time.Duration {
+func (w *Worker) backoff(attempt int) time.Duration {
 	d := w.opts.BaseBackoff << min(attempt-1, 20)
 	if d <= 0 || d > w.opts.MaxBackoff {
 		d = w.opts.MaxBackoff
@@ -167,57 +204,28 @@ func (w *Sender) backoff(attempt int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-func (w *Sender) sent(ctx context.Context, it OutboxItem, ref string, now time.Time) error {
-	// The provider's id is recorded first, so a delivery status arriving
-	// right after the send finds its ticket.
-	if ref != "" {
-		if err := w.svc.store.SetFlag(ctx, refFlag(ref), it.ID+" "+it.TicketID); err != nil {
-			return err
-		}
+func (w *Worker) sent(ctx context.Context, it ownership.OutboxItem, ref string, now time.Time) error {
+	if err := w.ledger.RecordRef(ctx, it, ref); err != nil {
+		return err
 	}
-	if err := w.svc.store.FinishOutbox(ctx, it.ID, it.Attempts, OutboxResult{State: OutboxSent, ProviderRef: ref, At: now}); err != nil {
+	if err := w.store.FinishOutbox(ctx, it.ID, it.Attempts, ownership.OutboxResult{State: ownership.OutboxSent, ProviderRef: ref, At: now}); err != nil {
 		return fmt.Errorf("record %s sent: %w", it.ID, err)
 	}
-	w.observe(it, "sent")
-	switch it.Purpose {
-	case PurposeNotify:
-		return nil
-	case PurposeReply:
-		// The reply is on the timeline since it was queued; record that it left.
-		ev := Event{Type: EventDelivery, Actor: "system", Channel: it.Channel, ProviderID: ref,
-			Meta: map[string]string{"status": "sent", "outbox": it.ID, "to": it.To}}
-		return w.svc.appendOnce(ctx, it.TicketID, "out:"+it.ID, ev)
-	}
-	ev := Event{Type: EventMessageOut, Actor: "system", Channel: it.Channel, Body: it.Body, ProviderID: ref,
-		Meta: map[string]string{"outbox": it.ID, "purpose": string(it.Purpose), "to": it.To}}
-	return w.svc.appendOnce(ctx, it.TicketID, "out:"+it.ID, ev)
+	w.ledger.CountSend(it.Channel, "sent")
+	return w.ledger.RecordSent(ctx, it, ref)
 }
 
-func (w *Sender) retry(ctx context.Context, it OutboxItem, at time.Time, cause error) error {
+func (w *Worker) retry(ctx context.Context, it ownership.OutboxItem, at time.Time, cause error) error {
 	w.logger.Info("outbox send failed; will retry", "outbox", it.ID, "ticket", it.TicketID, "attempt", it.Attempts, "retry_at", at, "err", cause)
-	w.observe(it, "retry")
-	return w.svc.store.FinishOutbox(ctx, it.ID, it.Attempts, OutboxResult{State: OutboxPending, NextAt: at, Error: cause.Error(), At: w.svc.now().UTC()})
+	w.ledger.CountSend(it.Channel, "retry")
+	return w.store.FinishOutbox(ctx, it.ID, it.Attempts, ownership.OutboxResult{State: ownership.OutboxPending, NextAt: at, Error: cause.Error(), At: w.ledger.Now()})
 }
 
-func (w *Sender) dead(ctx context.Context, it OutboxItem, reason string) error {
+func (w *Worker) dead(ctx context.Context, it ownership.OutboxItem, reason string) error {
 	w.logger.Warn("outbox message dead-lettered", "outbox", it.ID, "ticket", it.TicketID, "channel", it.Channel, "reason", reason)
-	w.observe(it, "dead")
-	if err := w.svc.store.FinishOutbox(ctx, it.ID, it.Attempts, OutboxResult{State: OutboxDead, Error: reason, At: w.svc.now().UTC()}); err != nil {
+	w.ledger.CountSend(it.Channel, "dead")
+	if err := w.store.FinishOutbox(ctx, it.ID, it.Attempts, ownership.OutboxResult{State: ownership.OutboxDead, Error: reason, At: w.ledger.Now()}); err != nil {
 		return err
 	}
-	if it.TicketID == "" {
-		return nil
-	}
-	if err := w.svc.reportDeadToSlack(ctx, it, reason); err != nil {
-		return err
-	}
-	ev := Event{Type: EventDelivery, Actor: "system", Channel: it.Channel, Body: reason,
-		Meta: map[string]string{"status": "dead", "outbox": it.ID, "purpose": string(it.Purpose), "to": it.To}}
-	return w.svc.appendOnce(ctx, it.TicketID, "dead:"+it.ID, ev)
-}
-
-func (w *Sender) observe(it OutboxItem, result string) {
-	if w.svc.m != nil {
-		w.svc.m.outbound(it.Channel, result)
-	}
+	return w.ledger.RecordDead(ctx, it, reason)
 }
