@@ -15,14 +15,10 @@ import (
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 )
 
-// ReconcileLimit is the most messages one Reconcile reads. Twilio lists
-// the newest first, so past it the oldest messages of the window are the
-// ones left unread.
-const ReconcileLimit = 1000
-
-// ErrReconcileLimit is joined into Reconcile's error when the window held
-// ReconcileLimit messages or more, so older ones may have been left unread.
-var ErrReconcileLimit = errors.New("twilio: reconcile: message limit reached")
+// reconcilePageSize is how many messages one list request asks for:
+// Twilio's cap, so a long outage takes few requests. Reconcile follows
+// next_page_uri to the end of the window, however many pages it holds.
+const reconcilePageSize = 1000
 
 // twilioAPIBase is the host of the media links Twilio puts in webhooks;
 // reconciled attachments link to the same place, whatever api_url says.
@@ -31,8 +27,8 @@ const twilioAPIBase = "https://api.twilio.com"
 // Reconcile takes in the inbound texts Twilio holds for our number that
 // the webhook may have missed (an outage longer than Twilio's retries):
 // it lists, through the REST API, the messages sent to the configured
-// number since since (inclusive, to the second; at most ReconcileLimit of
-// them), and hands each inbound one to the sink as the SMS webhook would
+// number since since (inclusive, to the second; every page of them, so a long
+// outage is caught up in one sweep), and hands each inbound one to the sink as the SMS webhook would
 // have: same Kind, Event (STOP and START words included), ExternalID,
 // From, To, Text and, for MMS, Attachments (read with one more request per
 // MMS). So the sink's dedup by Message.DedupKey recognises what the webhook
@@ -66,61 +62,95 @@ func (c *Channel) reconcile(ctx context.Context, since time.Time) (int, error) {
 	params := (&openapi.ListMessageParams{}).
 		SetTo(c.cfg.Number).
 		SetDateSentAfter(since.UTC()).
-		SetLimit(ReconcileLimit)
-	list, err := api.Api.ListMessage(params)
-	if err != nil {
-		err = fmt.Errorf("twilio: reconcile: list messages: %w", err)
-		if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
-			err = errors.Join(ctxErr, err)
-		}
-		c.logger.Warn("twilio reconcile failed", "since", since, "err", err)
-		return 0, err
-	}
-
+		SetPageSize(reconcilePageSize)
 	var (
-		errs           []error
-		fresh, inbound int
+		errs                   []error
+		fresh, inbound, listed int
+		token, page            string
 	)
-	for _, msg := range list {
-		if err := ctx.Err(); err != nil {
-			errs = append(errs, err)
+	for {
+		resp, err := api.Api.PageMessage(params, token, page)
+		if err != nil {
+			err = fmt.Errorf("twilio: reconcile: list messages (after %d): %w", listed, err)
+			if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+				err = errors.Join(ctxErr, err)
+			}
+			c.logger.Warn("twilio reconcile failed", "since", since, "listed", listed, "new", fresh, "err", err)
+			return fresh, errors.Join(append(errs, err)...)
+		}
+		listed += len(resp.Messages)
+		for _, msg := range resp.Messages {
+			if err := ctx.Err(); err != nil {
+				return fresh, errors.Join(append(errs, err)...)
+			}
+			if str(msg.Direction) != "inbound" {
+				continue
+			}
+			inbound++
+			isNew, err := c.reconcileOne(ctx, api, msg)
+			if err != nil {
+				errs = append(errs, err)
+			} else if isNew {
+				fresh++
+			}
+		}
+		next := str(resp.NextPageUri)
+		if next == "" {
 			break
 		}
-		if str(msg.Direction) != "inbound" {
-			continue
-		}
-		inbound++
-		sid := str(msg.Sid)
-		if str(msg.Status) == "receiving" {
-			errs = append(errs, fmt.Errorf("twilio: reconcile %s: media still being received; not taken in yet", sid))
-			continue
-		}
-		m, err := c.reconciledSMS(api, msg)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("twilio: reconcile %s: %w", sid, err))
-			continue
-		}
-		actx, cancel := context.WithTimeout(ctx, acceptTimeout)
-		ref, err := c.sink.Accept(actx, m)
-		cancel()
-		if err != nil {
-			c.logger.Error("twilio reconciled message not stored", "dedup_key", m.DedupKey(), "err", err)
-			errs = append(errs, fmt.Errorf("twilio: reconcile %s: store: %w", sid, err))
-			continue
-		}
-		if !ref.Duplicate {
-			fresh++
-			c.logger.Info("twilio message taken in by reconcile", "dedup_key", m.DedupKey(), "ticket", ref.ID)
+		// Twilio's next page is named by the PageToken and Page in its URI;
+		// one naming neither could only repeat this page forever.
+		if token, page, err = nextPage(next); err != nil || len(resp.Messages) == 0 {
+			if err == nil {
+				err = fmt.Errorf("empty page %q before the end", page)
+			}
+			errs = append(errs, fmt.Errorf("twilio: reconcile: list messages (after %d): next page: %w", listed, err))
+			break
 		}
 	}
-	if len(list) >= ReconcileLimit {
-		errs = append(errs, fmt.Errorf("%w: read the newest %d messages to %s since %s only",
-			ErrReconcileLimit, len(list), c.cfg.Number, since.UTC().Format(time.RFC3339)))
-	}
-	err = errors.Join(errs...)
-	c.logger.Info("twilio reconciled", "since", since, "listed", len(list), "inbound", inbound, "new", fresh,
+	err := errors.Join(errs...)
+	c.logger.Info("twilio reconciled", "since", since, "listed", listed, "inbound", inbound, "new", fresh,
 		"failed", len(errs), "err", err)
 	return fresh, err
+}
+
+// reconcileOne hands the inbound msg to the sink and says whether it was
+// new to it.
+func (c *Channel) reconcileOne(ctx context.Context, api *twilioapi.RestClient, msg openapi.ApiV2010Message) (bool, error) {
+	sid := str(msg.Sid)
+	if str(msg.Status) == "receiving" {
+		return false, fmt.Errorf("twilio: reconcile %s: media still being received; not taken in yet", sid)
+	}
+	m, err := c.reconciledSMS(api, msg)
+	if err != nil {
+		return false, fmt.Errorf("twilio: reconcile %s: %w", sid, err)
+	}
+	actx, cancel := context.WithTimeout(ctx, acceptTimeout)
+	ref, err := c.sink.Accept(actx, m)
+	cancel()
+	if err != nil {
+		c.logger.Error("twilio reconciled message not stored", "dedup_key", m.DedupKey(), "err", err)
+		return false, fmt.Errorf("twilio: reconcile %s: store: %w", sid, err)
+	}
+	if ref.Duplicate {
+		return false, nil
+	}
+	c.logger.Info("twilio message taken in by reconcile", "dedup_key", m.DedupKey(), "ticket", ref.ID)
+	return true, nil
+}
+
+// nextPage reads the PageToken and Page of a next_page_uri.
+func nextPage(uri string) (token, page string, err error) {
+	u, err := url.Parse(uri)
+	if err != nil {
+		return "", "", err
+	}
+	q := u.Query()
+	token, page = q.Get("PageToken"), q.Get("Page")
+	if token == "" && page == "" {
+		return "", "", fmt.Errorf("%q names no page", uri)
+	}
+	return token, page, nil
 }
 
 // reconciledSMS is the message the SMS webhook builds for msg: the REST

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/intakehq/intake/channels/channeltest"
 	"github.com/intakehq/intake/channels/twilio"
 	"github.com/intakehq/intake/channels/twilio/twiliotest"
+	"github.com/intakehq/intake/ownership/sqlitestore"
 	"github.com/stretchr/testify/require"
 )
 
@@ -183,20 +186,66 @@ func TestReconcilePages(t *testing.T) {
 	require.Len(t, srv.ListQueries(), 3)
 }
 
-func TestReconcileLimit(t *testing.T) {
+// TestReconcileCatchesUp: after an outage that left more texts in the
+// window than one page holds (Twilio's cap is 1000), the schedule's sweep
+// pages through all of them, so each is taken in once and the checkpoint
+// advances; the next sweep, from it, finds nothing new.
+func TestReconcileCatchesUp(t *testing.T) {
+	ctx := context.Background()
 	srv := twiliotest.NewServer()
 	defer srv.Close()
 	sink := channeltest.NewLedgerRecorder()
 	c := reconcileChannel(t, srv, sink)
+	store, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "intake.db"), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = store.Close() })
+
+	const missed = 1100
 	t0 := time.Date(2026, 3, 4, 9, 0, 0, 0, time.UTC)
-	for i := range twilio.ReconcileLimit + 5 {
-		srv.AddInbound(sid("SM", i), customer, ourNumber, "hi", t0.Add(time.Duration(i)*time.Second))
+	for i := range missed {
+		srv.AddInbound(sid("SM", i), customer, ourNumber, fmt.Sprintf("text %d", i), t0.Add(time.Duration(i)*time.Second))
 	}
-	n, err := c.Reconcile(context.Background(), t0)
-	require.ErrorIs(t, err, twilio.ErrReconcileLimit)
-	require.Equal(t, twilio.ReconcileLimit, n)
+	now := t0.Add(2 * time.Hour)
+	var (
+		news []int
+		errs []error
+	)
+	reconcile := func(ctx context.Context, since time.Time) (int, error) {
+		n, err := c.Reconcile(ctx, since)
+		news, errs = append(news, n), append(errs, err)
+		return n, err
+	}
+	s := channels.NewReconcileSchedule(map[string]channels.Reconciler{"twilio": reconcile}, store,
+		channels.ReconcileOptions{Now: func() time.Time { return now }})
+
+	s.RunOnce(ctx)
+	require.NoError(t, errs[0], "a fully read window is a good sweep")
+	require.Equal(t, missed, news[0], "every missed text is new")
 	stored := sink.Stored()
-	require.Equal(t, sid("SM", twilio.ReconcileLimit+4), stored[0].ExternalID, "the newest are read")
+	require.Len(t, stored, missed, "every missed text reaches the sink")
+	ids := map[string]bool{}
+	for _, m := range stored {
+		ids[m.ExternalID] = true
+	}
+	require.Len(t, ids, missed, "each missed text is taken in once")
+	require.Len(t, sink.Accepted(), missed, "no text is read twice")
+	v, err := store.Flag(ctx, channels.CheckpointKey("twilio"))
+	require.NoError(t, err)
+	require.Equal(t, now.Format(time.RFC3339Nano), v, "the watermark advances")
+	qs := srv.ListQueries()
+	require.Len(t, qs, 2, "two pages of at most 1000")
+	require.Equal(t, "1000", qs[0].Get("PageSize"))
+	require.Equal(t, "1", qs[1].Get("Page"), "the next page is the one next_page_uri names")
+	require.NotEmpty(t, qs[1].Get("PageToken"))
+
+	now = now.Add(5 * time.Minute)
+	s.RunOnce(ctx)
+	require.NoError(t, errs[1])
+	require.Zero(t, news[1], "the next sweep finds nothing new")
+	require.Len(t, sink.Stored(), missed)
+	v, err = store.Flag(ctx, channels.CheckpointKey("twilio"))
+	require.NoError(t, err)
+	require.Equal(t, now.Format(time.RFC3339Nano), v)
 }
 
 func TestReconcileMMS(t *testing.T) {
