@@ -166,20 +166,44 @@ func (a *App) postTriage(ctx context.Context, id string, attempt int) (string, e
 // can be found again.
 const postMetadataType = "intake_ticket"
 
-// findPost looks for ticket id's post among the triage channel's recent
-// messages; a zero Post when it is not there.
+// findPost looks for ticket id's post in the triage channel; a zero Post
+// when it is not there. It pages back through the history (any number of
+// posts may have landed since, e.g. a backlog sent after an outage) but
+// only as far as the ticket's creation, less postClockSkew: its post
+// cannot be older, so the lookup stays bounded however long the channel.
 func (a *App) findPost(ctx context.Context, id string) (Post, error) {
-	h, err := a.api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
-		ChannelID: a.cfg.Channel, Limit: 200, IncludeAllMetadata: true})
+	t, err := a.desk.Ticket(ctx, id)
 	if err != nil {
 		return Post{}, fmt.Errorf("slack: look for the post of %s: %w", id, err)
 	}
-	for _, m := range h.Messages {
-		if m.Metadata.EventType == postMetadataType && fmt.Sprint(m.Metadata.EventPayload["ticket"]) == id {
-			return Post{Channel: a.cfg.Channel, TS: m.Timestamp}, nil
-		}
+	params := &slackapi.GetConversationHistoryParameters{ChannelID: a.cfg.Channel, Limit: 200, IncludeAllMetadata: true}
+	if !t.CreatedAt.IsZero() {
+		params.Oldest = slackTS(t.CreatedAt.Add(-postClockSkew))
 	}
-	return Post{}, nil
+	for {
+		h, err := a.api.GetConversationHistoryContext(ctx, params)
+		if err != nil {
+			return Post{}, fmt.Errorf("slack: look for the post of %s: %w", id, err)
+		}
+		for _, m := range h.Messages {
+			if m.Metadata.EventType == postMetadataType && fmt.Sprint(m.Metadata.EventPayload["ticket"]) == id {
+				return Post{Channel: a.cfg.Channel, TS: m.Timestamp}, nil
+			}
+		}
+		if !h.HasMore || h.ResponseMetaData.NextCursor == "" {
+			return Post{}, nil
+		}
+		params.Cursor = h.ResponseMetaData.NextCursor
+	}
+}
+
+// postClockSkew is how far Slack's clock may be behind ours: the history
+// is read from that long before the ticket was created.
+const postClockSkew = 10 * time.Minute
+
+// slackTS is t as a Slack timestamp ("seconds.micros").
+func slackTS(t time.Time) string {
+	return fmt.Sprintf("%d.%06d", t.Unix(), t.Nanosecond()/1000)
 }
 
 func (a *App) updateTriage(ctx context.Context, id string) (string, error) {

@@ -3,6 +3,8 @@ package slack_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -70,6 +72,44 @@ func TestLostAnswerIsFoundNotReposted(t *testing.T) {
 	require.Len(t, msgs, 1, "posted once")
 	v, _ := r.flags.Flag(ctx, "slack:post:T-1")
 	require.Equal(t, triage+" "+msgs[0].TS, v)
+}
+
+// A post whose answer was lost is found however many posts landed in the
+// channel before the retry (a backlog sent after an outage), by paging
+// the history back to the ticket's creation, and no further.
+func TestLostAnswerIsFoundBehindABacklog(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	created := time.Now().Add(-time.Second) // slacktest stamps messages by the wall clock, as Slack does
+	lost := ticket("T-1", "dana")
+	lost.CreatedAt = created
+	r.desk.tickets["T-1"] = lost
+	r.slack.LoseAnswers("chat.postMessage", 1)
+	_, err := r.app.Send(ctx, outbound(ownership.PurposeTriage, "T-1", 1))
+	require.Error(t, err)
+	for i := 2; i <= 501; i++ {
+		id := fmt.Sprintf("T-%d", i)
+		r.desk.tickets[id] = ticket(id, "lee")
+		_, err := r.app.Send(ctx, outbound(ownership.PurposeTriage, id, 1))
+		require.NoError(t, err)
+	}
+
+	_, err = r.app.Send(ctx, outbound(ownership.PurposeTriage, "T-1", 2))
+	require.NoError(t, err)
+	var posts []string // the ts of T-1's posts
+	for _, m := range r.slack.Messages(triage) {
+		if strings.Contains(string(m.Metadata), `"T-1"`) {
+			posts = append(posts, m.TS)
+		}
+	}
+	require.Len(t, posts, 1, "T-1 is posted once")
+	v, _ := r.flags.Flag(ctx, "slack:post:T-1")
+	require.Equal(t, triage+" "+posts[0], v)
+	pages := r.slack.Posted("conversations.history")
+	require.Len(t, pages, 3, "501 posts in pages of 200")
+	for _, c := range pages {
+		require.Equal(t, fmt.Sprintf("%d.%06d", created.Unix()-600, created.Nanosecond()/1000), c.Params.Get("oldest"), "read back to the ticket's creation less the skew, no further")
+	}
 }
 
 // A 429 holds every send, of every purpose, until Retry-After has passed,

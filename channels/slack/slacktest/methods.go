@@ -247,12 +247,14 @@ func checkContent(p url.Values) answer {
 	return nil
 }
 
-// nextTSLocked hands out the next message timestamp: unique and rising,
-// 1700000000.000100, 1700000000.000200, …
+// nextTSLocked hands out the next message timestamp as Slack does: the
+// wall clock in "seconds.micros", unique and rising (a microsecond past
+// the last one when the clock has not moved), so a client may bound a
+// history read by the time it posted.
 func (s *Server) nextTSLocked() string {
-	s.seq++
-	micros := s.seq * 100
-	return fmt.Sprintf("%d.%06d", 1700000000+micros/1000000, micros%1000000)
+	micros := max(time.Now().UnixMicro(), s.lastTS+1)
+	s.lastTS = micros
+	return fmt.Sprintf("%d.%06d", micros/1000000, micros%1000000)
 }
 
 // findLocked returns the index of the message ts in channel, or -1.

@@ -64,7 +64,7 @@ type Server struct {
 
 	mu        sync.Mutex
 	changed   chan struct{} // closed and replaced on every change; see wait
-	seq       int           // last message timestamp handed out
+	lastTS    int64         // last message timestamp handed out, in microseconds
 	calls     []Call
 	faults    map[string][]fault
 	msgs      []*Message
